@@ -1,0 +1,208 @@
+"""`/api/generate`, `/api/chat`, `/api/ps` (§1.1–1.3, §1.6)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from pollama import options as opts
+from pollama import timefmt
+from pollama.api.context import context_of
+from pollama.api.disconnect import cancel_on_disconnect
+from pollama.api.http import json_response, read, respond
+from pollama.api.types import ChatRequest, GenerateRequest
+from pollama.durations import parse_keep_alive
+from pollama.errors import BadRequest
+from pollama.runner.types import GenerateParams
+from pollama.serving import prompts
+from pollama.serving.generation import Generation, collect, load_only
+from pollama.serving.resolve import Resolved, resolve
+from pollama.serving.thinking import think_setting
+
+router = APIRouter()
+
+
+def _check_generate(resolved: Resolved, body: GenerateRequest) -> None:
+    if body.raw and (body.template or body.system or body.context):
+        raise BadRequest("raw mode does not support template, system, or context")
+    resolved.require("completion", f'"{body.model}" does not support generate')
+    if body.suffix:
+        resolved.require("insert")
+    if body.images:
+        resolved.require("vision")
+    if not 0 <= body.top_logprobs <= 20:
+        raise BadRequest("top_logprobs must be between 0 and 20")
+
+
+async def _generate_prompt(
+    resolved: Resolved, body: GenerateRequest, runner: Any, num_ctx: int, think: Any
+) -> str:
+    model = resolved.model
+    if body.raw:
+        return body.prompt
+    template = prompts.chat_template(model, body.template)
+    if body.suffix:
+        from pollama import templates
+
+        return templates.render_suffix(template.text, body.prompt, body.suffix)
+    messages = prompts.generate_messages(
+        model,
+        body.prompt,
+        system=body.system,
+        images=body.images,
+        with_history=body.context is None,
+    )
+    render_args = think.render_args()
+    if body.truncate is False:
+        prompt = template.render(messages, **render_args)
+    else:
+        prompt = await prompts.fit_messages(
+            template, messages, num_ctx, runner.tokenize, **render_args
+        )
+    if body.context:
+        prompt = await runner.detokenize(body.context) + prompt
+    return prompt
+
+
+@router.post("/api/generate")
+async def generate(request: Request) -> Response:
+    started = time.monotonic_ns()
+    body = await read(request, GenerateRequest)
+    context = context_of(request)
+    resolved = resolve(context.store, body.model)
+    keep_alive = parse_keep_alive(body.keep_alive)
+    if not body.prompt and keep_alive == 0:
+        await context.scheduler.stop(resolved.ref)
+        return json_response(load_only("generate", body.model, "unload"))
+    _check_generate(resolved, body)
+    think = think_setting(resolved, body.think, body.model)
+    options = opts.effective(resolved.model.parameters, body.options, base={})
+    lease = await context.scheduler.acquire(resolved.ref, options, keep_alive)
+    try:
+        if not body.prompt and not body.suffix:
+            return json_response(load_only("generate", body.model, "load"))
+        prompt = await _generate_prompt(
+            resolved, body, lease.runner, lease.loaded.spec.num_ctx, think
+        )
+        if body.debug_render_only:
+            return json_response(
+                {
+                    "model": body.model,
+                    "created_at": timefmt.utc_now(),
+                    "response": "",
+                    "done": True,
+                    "_debug_info": {"rendered_template": prompt},
+                }
+            )
+    except BaseException:
+        await lease.release()
+        raise
+    generation = Generation(
+        kind="generate",
+        model=body.model,
+        params=GenerateParams(
+            prompt=prompt,
+            options=options,
+            logprobs=body.logprobs,
+            top_logprobs=body.top_logprobs,
+            shift=body.shift is not False,
+        ),
+        lease=lease,
+        started_ns=started,
+        return_context=not body.raw,
+    )
+    events = cancel_on_disconnect(request, generation.events())
+    return await respond(events, stream=body.stream is not False, collect=collect)
+
+
+@router.post("/api/chat")
+async def chat(request: Request) -> Response:
+    started = time.monotonic_ns()
+    body = await read(request, ChatRequest)
+    context = context_of(request)
+    if not body.model:
+        raise BadRequest("model is required")
+    resolved = resolve(context.store, body.model)
+    keep_alive = parse_keep_alive(body.keep_alive)
+    if not body.messages and keep_alive == 0:
+        await context.scheduler.stop(resolved.ref)
+        return json_response(load_only("chat", body.model, "unload"))
+    resolved.require("completion", f'"{body.model}" does not support chat')
+    if body.tools:
+        resolved.require("tools")
+    if any(m.images for m in body.messages):
+        resolved.require("vision")
+    if not 0 <= body.top_logprobs <= 20:
+        raise BadRequest("top_logprobs must be between 0 and 20")
+    think = think_setting(resolved, body.think, body.model)
+    options = opts.effective(resolved.model.parameters, body.options, base={})
+    lease = await context.scheduler.acquire(resolved.ref, options, keep_alive)
+    try:
+        if not body.messages:
+            return json_response(load_only("chat", body.model, "load"))
+        messages = prompts.chat_messages(resolved.model, [m.as_dict() for m in body.messages])
+        template = prompts.chat_template(resolved.model)
+        render_args = {"tools": body.tools, **think.render_args()}
+        if body.truncate is False:
+            prompt = template.render(messages, **render_args)
+        else:
+            prompt = await prompts.fit_messages(
+                template,
+                messages,
+                lease.loaded.spec.num_ctx,
+                lease.runner.tokenize,
+                **render_args,
+            )
+        if body.debug_render_only:
+            return json_response(
+                {
+                    "model": body.model,
+                    "created_at": timefmt.utc_now(),
+                    "message": {"role": "assistant", "content": ""},
+                    "done": True,
+                    "_debug_info": {"rendered_template": prompt},
+                }
+            )
+    except BaseException:
+        await lease.release()
+        raise
+    generation = Generation(
+        kind="chat",
+        model=body.model,
+        params=GenerateParams(
+            prompt=prompt,
+            options=options,
+            logprobs=body.logprobs,
+            top_logprobs=body.top_logprobs,
+            shift=body.shift is not False,
+        ),
+        lease=lease,
+        started_ns=started,
+    )
+    events = cancel_on_disconnect(request, generation.events())
+    return await respond(events, stream=body.stream is not False, collect=collect)
+
+
+@router.get("/api/ps")
+async def ps(request: Request) -> Response:
+    scheduler = context_of(request).scheduler
+    models = []
+    for loaded in scheduler.running():
+        memory = getattr(loaded.runner, "memory", None)
+        size = int(getattr(memory, "total", 0) or 0)
+        models.append(
+            {
+                "name": loaded.model.name,
+                "model": loaded.model.name,
+                "size": size,
+                "digest": loaded.model.digest,
+                "details": loaded.model.details,
+                "expires_at": timefmt.local_from_seconds(min(loaded.expires_at, 1.0e10)),
+                "size_vram": int(getattr(memory, "vram", 0) or 0),
+                "context_length": loaded.spec.num_ctx,
+            }
+        )
+    return json_response({"models": models})

@@ -1,0 +1,88 @@
+"""Routes that manage stored models: tags, show, create, blobs, copy, delete (§1.5–1.10)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from pollama.api.context import context_of
+from pollama.api.http import json_response, read, respond
+from pollama.api.types import CopyRequest, CreateRequest, DeleteRequest, ShowRequest
+from pollama.errors import BadRequest, NotFound
+from pollama.models import views
+from pollama.models.manage import copy_model, delete_model
+from pollama.names import Name
+from pollama.store.blobs import parse_digest
+
+router = APIRouter()
+
+
+@router.api_route("/api/tags", methods=["GET", "HEAD"])
+async def tags(request: Request) -> Response:
+    store = context_of(request).store
+
+    def entries() -> list[dict[str, object]]:
+        models = sorted(store.models(), key=lambda m: m.stored.mtime, reverse=True)
+        return [views.list_entry(m) for m in models]
+
+    return json_response({"models": await run_in_threadpool(entries)})
+
+
+@router.post("/api/show")
+async def show(request: Request) -> Response:
+    body = await read(request, ShowRequest)
+    text = body.model or body.name
+    if not text:
+        raise BadRequest("model is required")
+    name = Name.parse(text)
+    store = context_of(request).store
+    model = store.model(name) if name.is_valid else None
+    if model is None:
+        raise NotFound(f"model '{name.display_shortest}' not found")
+    response = await run_in_threadpool(
+        views.show_response, model, verbose=body.verbose, system=body.system, options=body.options
+    )
+    return json_response(response)
+
+
+@router.post("/api/create")
+async def create(request: Request) -> Response:
+    body = await read(request, CreateRequest)
+    creator = context_of(request).creator
+    plan = await run_in_threadpool(creator.prepare, body.as_plan_input())
+    events = iterate_in_threadpool(creator.run(plan))
+    return await respond(events, stream=body.stream is not False)
+
+
+@router.head("/api/blobs/{digest}")
+async def blob_exists(request: Request, digest: str) -> Response:
+    blobs = context_of(request).store.blobs
+    if not blobs.exists(parse_digest(digest)):
+        raise NotFound(f'blob "{digest}" not found')
+    return Response(status_code=200)
+
+
+@router.post("/api/blobs/{digest}")
+async def blob_upload(request: Request, digest: str) -> Response:
+    expected = parse_digest(digest)
+    blobs = context_of(request).store.blobs
+    if blobs.exists(expected):
+        return Response(status_code=200)
+    await blobs.write_stream(request.stream(), expected)
+    return Response(status_code=201)
+
+
+@router.post("/api/copy")
+async def copy(request: Request) -> Response:
+    body = await read(request, CopyRequest)
+    await run_in_threadpool(copy_model, context_of(request).store, body.source, body.destination)
+    return Response(status_code=200)
+
+
+@router.delete("/api/delete")
+async def delete(request: Request) -> Response:
+    body = await read(request, DeleteRequest)
+    model = body.model or body.name
+    await run_in_threadpool(delete_model, context_of(request).store, model)
+    return Response(status_code=200)

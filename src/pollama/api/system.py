@@ -1,0 +1,23 @@
+"""`/` and `/api/version`: the heartbeat and version routes (§0.1)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse, Response
+
+from pollama.api.http import json_response
+
+# The Ollama API level pollama speaks: clients gate features on this number.
+OLLAMA_API_VERSION = "0.33.0"
+
+router = APIRouter()
+
+
+@router.api_route("/", methods=["GET", "HEAD"])
+async def root() -> Response:
+    return PlainTextResponse("Ollama is running")
+
+
+@router.api_route("/api/version", methods=["GET", "HEAD"])
+async def version() -> Response:
+    return json_response({"version": OLLAMA_API_VERSION})

@@ -1,0 +1,121 @@
+"""`pollama create NAME -f Modelfile`: upload local files as blobs, then `/api/create`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+from pollama import modelfile
+from pollama.cli.client import Client
+from pollama.cli.console import console, err_console
+from pollama.errors import BadRequest
+from pollama.names import Name
+
+CHUNK = 1 << 20
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(binary_units=False),
+        TransferSpeedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def _sha256(path: Path, progress: Progress) -> str:
+    task = progress.add_task(f"hashing {path.name}", total=path.stat().st_size)
+    hasher = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            hasher.update(chunk)
+            progress.advance(task, len(chunk))
+    progress.remove_task(task)
+    return "sha256:" + hasher.hexdigest()
+
+
+def _upload(client: Client, path: Path, digest: str, progress: Progress) -> None:
+    if client.http.head(f"/api/blobs/{digest}").status_code == 200:
+        return
+    task = progress.add_task(f"copying file {digest}", total=path.stat().st_size)
+
+    def chunks() -> Iterator[bytes]:
+        with open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                progress.advance(task, len(chunk))
+                yield chunk
+
+    client.request("POST", f"/api/blobs/{digest}", content=chunks())
+    progress.remove_task(task)
+
+
+def _file_key(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def read_modelfile(file: str) -> tuple[modelfile.CreatePlan, Path]:
+    path = Path(file)
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+    elif file == "Modelfile":
+        text = "FROM ."
+    else:
+        raise BadRequest(f"open {file}: no such file or directory")
+    base = path.parent if path.is_file() else Path.cwd()
+    return modelfile.parse(text).to_create_plan(base), base
+
+
+def build_request(
+    client: Client, name: str, plan: modelfile.CreatePlan, base: Path
+) -> dict[str, Any]:
+    request: dict[str, Any] = {"model": name}
+    if plan.from_model:
+        request["from"] = plan.from_model
+    with _progress() as progress:
+        for key, paths in (("files", plan.model_files), ("adapters", plan.adapter_files)):
+            if not paths:
+                continue
+            request[key] = {}
+            for path in paths:
+                digest = _sha256(path, progress)
+                _upload(client, path, digest, progress)
+                request[key][_file_key(path, base)] = digest
+    for key, value in (
+        ("template", plan.template),
+        ("system", plan.system),
+        ("requires", plan.requires),
+    ):
+        if value is not None:
+            request[key] = value
+    if plan.parameters:
+        request["parameters"] = plan.parameters
+    if plan.licenses:
+        request["license"] = plan.licenses
+    if plan.messages:
+        request["messages"] = plan.messages
+    return request
+
+
+def create(client: Client, name: str, file: str) -> None:
+    if not Name.parse(name).is_valid:
+        raise BadRequest(f"invalid model name: {name}")
+    plan, base = read_modelfile(file)
+    for warning in plan.warnings:
+        err_console.print(warning)
+    request = build_request(client, name, plan, base)
+    with err_console.status("creating model") as status:
+        for event in client.stream("/api/create", request):
+            message = event.get("status", "")
+            status.update(message)
+            if message != "success":
+                err_console.print(f"[dim]{message}[/dim]")
+    console.print("success")

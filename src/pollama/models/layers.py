@@ -1,0 +1,55 @@
+"""Building a new model's layer list, as Ollama's create does (§1.8, §6.3)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pollama.store import media_types
+from pollama.store.blobs import BlobStore, digest_bytes
+from pollama.store.manifest import Layer
+
+# Layers taken from a base model (FROM an existing model), replaced when the request sets them.
+_REPLACEABLE = {
+    "template": (media_types.TEMPLATE, media_types.LEGACY_PROMPT),
+    "system": (media_types.SYSTEM,),
+    "params": (media_types.PARAMS,),
+    "messages": (media_types.MESSAGES,),
+}
+
+
+def compact_json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass
+class LayerList:
+    """An ordered list of layers, each with whether its blob was just created."""
+
+    blobs: BlobStore
+    layers: list[Layer] = field(default_factory=list)
+    created: set[str] = field(default_factory=set)
+
+    def add_existing(self, layer: Layer) -> None:
+        self.layers.append(layer)
+
+    def add_blob(self, media_type: str, data: bytes) -> Layer:
+        digest = digest_bytes(data)
+        if not self.blobs.exists(digest):
+            self.blobs.write_bytes(data)
+            self.created.add(digest)
+        layer = Layer(media_type, digest, len(data))
+        self.layers.append(layer)
+        return layer
+
+    def remove(self, *types: str) -> None:
+        self.layers = [x for x in self.layers if x.media_type not in types]
+
+    def replace_text(self, kind: str, data: bytes) -> None:
+        types = _REPLACEABLE[kind]
+        self.remove(*types)
+        self.add_blob(types[0], data)
+
+    def of(self, media_type: str) -> list[Layer]:
+        return [x for x in self.layers if x.media_type == media_type]

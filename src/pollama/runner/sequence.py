@@ -1,0 +1,97 @@
+"""One generation request inside the engine: its prompt, progress, text pipeline, timings."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from pollama.runner.request_options import RequestOptions
+from pollama.runner.sampling import Sampler
+from pollama.runner.slots import Slot
+from pollama.runner.stops import StopMatcher
+from pollama.runner.types import GenerateChunk, TokenLogprob
+from pollama.runner.utf8 import Utf8Holder
+
+
+@dataclass
+class Sequence:
+    """A request from admission to its final chunk.
+
+    `prompt` is what will be evaluated (after truncation). Once a slot is assigned, `n_past`
+    counts the tokens in its KV sequence; `pending` is the sampled token not yet decoded.
+    """
+
+    request_id: int
+    prompt: list[int]
+    options: RequestOptions
+    sampler: Sampler
+    max_new_tokens: int
+    keep: int  # tokens a context shift never discards
+    shift: bool
+    top_logprobs: int | None  # None = no logprobs
+    slot: Slot | None = None
+    n_past: int = 0
+    prompt_pos: int = 0  # prompt tokens in the KV so far (n_past drifts from it on a shift)
+    cached: int = 0
+    pending: int | None = None
+    generated: list[int] = field(default_factory=list)
+    eog_token: int | None = None  # the end-of-generation token that ended it, if any
+    shifted: bool = False  # its KV was shifted: no longer an exact cache of its tokens
+    batch_index: int = -1  # where this sequence's logits are in the current batch
+    prompt_started: int = 0  # perf_counter_ns
+    prompt_finished: int = 0
+    last_token_at: int = 0
+    stop_matcher: StopMatcher = field(init=False)
+    utf8: Utf8Holder = field(default_factory=Utf8Holder)
+    unsent_text: str = ""
+    unsent_logprobs: list[TokenLogprob] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stop_matcher = StopMatcher(self.options.stop)
+
+    @property
+    def prompt_done(self) -> bool:
+        return self.slot is not None and self.prompt_pos >= len(self.prompt)
+
+    def next_prompt_chunk(self, budget: int) -> list[int]:
+        return self.prompt[self.prompt_pos : self.prompt_pos + budget]
+
+    def mark_prompt_started(self) -> None:
+        if not self.prompt_started:
+            self.prompt_started = time.perf_counter_ns()
+
+    def take_text(self, piece: bytes) -> bool:
+        """Add a generated token's bytes; return True when a stop string was completed."""
+        text = self.utf8.feed(piece)
+        self.unsent_text += self.stop_matcher.feed(text)
+        return self.stop_matcher.stopped
+
+    def flush_text(self) -> None:
+        """The end: release what the UTF-8 holder and the stop matcher held back."""
+        if not self.stop_matcher.stopped:
+            self.unsent_text += self.stop_matcher.feed(self.utf8.flush())
+            self.unsent_text += self.stop_matcher.flush()
+
+    def progress_chunk(self) -> GenerateChunk | None:
+        if not self.unsent_text and not self.unsent_logprobs:
+            return None
+        chunk = GenerateChunk(text=self.unsent_text, logprobs=self.unsent_logprobs or None)
+        self.unsent_text = ""
+        self.unsent_logprobs = []
+        return chunk
+
+    def final_chunk(self, reason: str) -> GenerateChunk:
+        now = time.perf_counter_ns()
+        prompt_end = self.prompt_finished or now
+        eval_end = self.last_token_at or prompt_end
+        context = self.prompt + [t for t in self.generated if t != self.eog_token]
+        return GenerateChunk(
+            done=True,
+            done_reason=reason,
+            prompt_eval_count=len(self.prompt),
+            cached_count=self.cached,
+            prompt_eval_duration=max(0, prompt_end - (self.prompt_started or prompt_end)),
+            eval_count=len(self.generated),
+            eval_duration=max(0, eval_end - prompt_end),
+            context=context,
+        )

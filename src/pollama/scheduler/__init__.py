@@ -1,0 +1,6 @@
+"""The scheduler: loads runners on demand, shares them, keeps them warm, evicts and queues (§10)."""
+
+from pollama.scheduler.loaded import LoadedRunner, ModelRef
+from pollama.scheduler.scheduler import Lease, Scheduler
+
+__all__ = ["Lease", "LoadedRunner", "ModelRef", "Scheduler"]

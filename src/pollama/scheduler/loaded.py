@@ -1,0 +1,82 @@
+"""One loaded runner and its bookkeeping: in-flight count, slots, keep-alive expiry."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pollama.runner.types import RunnerSpec
+
+
+class RunnerHandle(Protocol):
+    """What the scheduler needs of a runner client (`pollama.runner.client.RunnerClient`)."""
+
+    @property
+    def alive(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """What the scheduler knows of a stored model: enough to load it and to report it."""
+
+    name: str  # shortest display name, shown by /api/ps
+    digest: str  # manifest digest
+    details: dict[str, Any]
+    model_path: Path
+    adapters: tuple[Path, ...] = ()
+    trained_ctx: int | None = None
+    embedding_only: bool = False
+
+    @property
+    def key(self) -> tuple[Path, tuple[Path, ...]]:
+        """Runners are shared by every name whose weights (and adapters) are the same files."""
+        return (self.model_path, self.adapters)
+
+
+@dataclass
+class LoadedRunner:
+    model: ModelRef
+    spec: RunnerSpec
+    runner: Any  # RunnerHandle; Any so the real client's extra methods stay reachable
+    session_duration: float  # seconds; inf = forever, <= 0 = unload when idle
+    load_duration_ns: int = 0
+    in_flight: int = 0
+    expires_at: float = math.inf  # unix seconds
+    unloading: bool = False
+    slots: asyncio.Semaphore = field(init=False)
+    idle: asyncio.Event = field(init=False)
+    timer: asyncio.TimerHandle | None = None
+
+    def __post_init__(self) -> None:
+        self.slots = asyncio.Semaphore(self.spec.num_parallel)
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.set_expiry()
+
+    def set_expiry(self) -> None:
+        duration = self.session_duration
+        self.expires_at = time.time() + duration if math.isfinite(duration) else math.inf
+
+    def attach(self, keep_alive: float | None) -> None:
+        """A request starts using this runner: the idle timer stops."""
+        if keep_alive is not None:
+            self.session_duration = keep_alive
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.in_flight += 1
+        self.idle.clear()
+
+    def detach(self) -> bool:
+        """A request is done; returns True when the runner became idle."""
+        self.in_flight -= 1
+        if self.in_flight > 0:
+            return False
+        self.idle.set()
+        return True

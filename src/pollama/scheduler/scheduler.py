@@ -1,0 +1,197 @@
+"""Admission, loading, sharing, keep-alive and eviction of runners (§10)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pollama.errors import ServiceUnavailable
+from pollama.runner.types import RunnerSpec
+from pollama.scheduler import policy
+from pollama.scheduler.loaded import LoadedRunner, ModelRef
+from pollama.settings import Settings
+
+log = logging.getLogger(__name__)
+
+StartRunner = Callable[[RunnerSpec], Awaitable[Any]]
+Fits = Callable[[RunnerSpec], bool]
+
+QUEUE_FULL = "server busy, please try again.  maximum pending requests exceeded"
+
+
+class QueueFull(ServiceUnavailable):
+    def __init__(self) -> None:
+        super().__init__(QUEUE_FULL)
+
+
+@dataclass
+class Lease:
+    """A request's hold on one slot of a loaded runner; `release` exactly once."""
+
+    scheduler: Scheduler
+    loaded: LoadedRunner
+    load_duration_ns: int
+    released: bool = False
+
+    @property
+    def runner(self) -> Any:
+        return self.loaded.runner
+
+    async def release(self) -> None:
+        if not self.released:
+            self.released = True
+            await self.scheduler._release(self.loaded)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        settings: Settings,
+        start_runner: StartRunner,
+        *,
+        fits: Fits | None = None,
+        gpu_count: int = 0,
+    ) -> None:
+        self.settings = settings
+        self.start_runner = start_runner
+        self.fits = fits
+        self.max_loaded = policy.max_loaded(settings.max_loaded_models, gpu_count)
+        self.loaded: dict[tuple[Any, ...], LoadedRunner] = {}
+        self.pending = 0
+        self._load_lock = asyncio.Lock()
+
+    def spec_for(self, model: ModelRef, options: dict[str, Any]) -> RunnerSpec:
+        return policy.runner_spec(
+            model.model_path,
+            options,
+            default_ctx=self.settings.context_length,
+            trained_ctx=model.trained_ctx,
+            num_parallel=1 if model.embedding_only else self.settings.num_parallel,
+            kv_cache_type=self.settings.kv_cache_type,
+            flash_attention=self.settings.flash_attention,
+            debug=self.settings.debug > 0,
+            load_timeout=self.settings.load_timeout,
+        )
+
+    def _usable(
+        self, model: ModelRef, spec: RunnerSpec, options: dict[str, Any]
+    ) -> LoadedRunner | None:
+        loaded = self.loaded.get(model.key)
+        if loaded is None or loaded.unloading or not loaded.runner.alive:
+            return None
+        if policy.needs_reload(loaded.spec, spec, options):
+            return None
+        return loaded
+
+    async def acquire(
+        self, model: ModelRef, options: dict[str, Any], keep_alive: float | None
+    ) -> Lease:
+        """Wait for a slot on a runner for `model`, loading it if needed. Raises QueueFull when
+        `OLLAMA_MAX_QUEUE` requests already wait."""
+        if self.pending >= self.settings.max_queue:
+            raise QueueFull()
+        self.pending += 1
+        started = time.monotonic_ns()
+        try:
+            spec = self.spec_for(model, options)
+            loaded = self._usable(model, spec, options)
+            if loaded is None:
+                async with self._load_lock:
+                    loaded = self._usable(model, spec, options) or await self._load(
+                        model, spec, keep_alive
+                    )
+            loaded.attach(keep_alive)
+            try:
+                await loaded.slots.acquire()
+            except BaseException:
+                await self._after_detach(loaded)
+                raise
+        finally:
+            self.pending -= 1
+        return Lease(self, loaded, time.monotonic_ns() - started)
+
+    async def _load(
+        self, model: ModelRef, spec: RunnerSpec, keep_alive: float | None
+    ) -> LoadedRunner:
+        previous = self.loaded.get(model.key)
+        if previous is not None:
+            await self._unload(previous, wait=True)
+        while len(self.loaded) >= self.max_loaded:
+            await self._evict_one()
+        if self.fits is not None:
+            while self.loaded and not self.fits(spec):
+                await self._evict_one()
+        started = time.monotonic_ns()
+        runner = await self.start_runner(spec)
+        duration = keep_alive if keep_alive is not None else self.settings.keep_alive
+        loaded = LoadedRunner(model, spec, runner, duration, time.monotonic_ns() - started)
+        self.loaded[model.key] = loaded
+        log.info("loaded %s (ctx %d x %d slots)", model.name, spec.num_ctx, spec.num_parallel)
+        return loaded
+
+    async def _evict_one(self) -> None:
+        victim = policy.choose_eviction(list(self.loaded.values()))
+        if victim is not None:
+            await self._unload(victim, wait=True)
+
+    async def _release(self, loaded: LoadedRunner) -> None:
+        loaded.slots.release()
+        await self._after_detach(loaded)
+
+    async def _after_detach(self, loaded: LoadedRunner) -> None:
+        if not loaded.detach():
+            return
+        if loaded.unloading or loaded.session_duration <= 0 or not loaded.runner.alive:
+            await self._unload(loaded, wait=False)
+            return
+        loaded.set_expiry()
+        if math.isfinite(loaded.session_duration):
+            loop = asyncio.get_running_loop()
+            loaded.timer = loop.call_later(
+                loaded.session_duration, lambda: asyncio.ensure_future(self._expire(loaded))
+            )
+
+    async def _expire(self, loaded: LoadedRunner) -> None:
+        loaded.timer = None
+        if loaded.in_flight == 0 and self.loaded.get(loaded.model.key) is loaded:
+            await self._unload(loaded, wait=False)
+
+    async def _unload(self, loaded: LoadedRunner, *, wait: bool) -> None:
+        """Unload now if idle; otherwise mark it and (when `wait`) wait for its requests."""
+        loaded.unloading = True
+        if loaded.timer is not None:
+            loaded.timer.cancel()
+            loaded.timer = None
+        if loaded.in_flight > 0:
+            if not wait:
+                return
+            await loaded.idle.wait()
+        if self.loaded.get(loaded.model.key) is loaded:
+            del self.loaded[loaded.model.key]
+        log.info("unloading %s", loaded.model.name)
+        await loaded.runner.close()
+
+    async def stop(self, model: ModelRef) -> bool:
+        """Unload `model` once idle (`keep_alive: 0` with no prompt, `pollama stop`)."""
+        loaded = self.loaded.get(model.key)
+        if loaded is None:
+            return False
+        loaded.session_duration = 0
+        loaded.expires_at = time.time()
+        await self._unload(loaded, wait=False)
+        return True
+
+    def running(self) -> list[LoadedRunner]:
+        return sorted(self.loaded.values(), key=lambda r: r.expires_at, reverse=True)
+
+    async def shutdown(self) -> None:
+        for loaded in list(self.loaded.values()):
+            if loaded.timer is not None:
+                loaded.timer.cancel()
+            await loaded.runner.close()
+        self.loaded.clear()

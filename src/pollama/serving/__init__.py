@@ -1,0 +1,1 @@
+"""Serving requests on loaded models: prompts, generation streams, embeddings."""

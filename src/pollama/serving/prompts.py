@@ -1,0 +1,94 @@
+"""Building the prompt text Ollama would send to the model (§1.1 step 7, §1.2, §1.3.4)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pollama import templates
+from pollama.models import views
+from pollama.store import Model
+
+Tokenize = Callable[[str], Awaitable[list[int]]]
+
+
+@dataclass(frozen=True)
+class ChatTemplate:
+    """A model's prompt template: Go (TEMPLATE layer or default) or the GGUF's own Jinja."""
+
+    text: str
+    jinja: bool = False
+
+    def render(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        think: bool | None = None,
+        think_level: str | None = None,
+    ) -> str:
+        if self.jinja:
+            # The runner's tokenizer adds BOS itself, so the template's own is left empty.
+            return templates.render_jinja(self.text, messages, tools=tools, bos_token="")
+        return templates.render(
+            self.text, messages, tools=tools, think=think, think_level=think_level
+        )
+
+
+def chat_template(model: Model, override: str | None = None) -> ChatTemplate:
+    if override:
+        return ChatTemplate(override)
+    if model.template is not None:
+        return ChatTemplate(model.template)
+    info = views.gguf_info(model)
+    if info is not None and info.chat_template:
+        return ChatTemplate(info.chat_template, jinja=True)
+    return ChatTemplate(templates.DEFAULT_TEMPLATE)
+
+
+def generate_messages(
+    model: Model, prompt: str, *, system: str | None, images: list[str] | None, with_history: bool
+) -> list[dict[str, Any]]:
+    """`/api/generate`: [system] + [model MESSAGE history] + [the user's prompt]."""
+    messages: list[dict[str, Any]] = []
+    system_text = system if system is not None else model.system
+    if system_text:
+        messages.append({"role": "system", "content": system_text})
+    if with_history:
+        messages.extend(dict(m) for m in model.messages)
+    user: dict[str, Any] = {"role": "user", "content": prompt}
+    if images:
+        user["images"] = images
+    messages.append(user)
+    return messages
+
+
+def chat_messages(model: Model, request_messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`/api/chat`: model MESSAGEs + the request's; the model SYSTEM goes first unless the
+    request starts with its own system message."""
+    messages = [dict(m) for m in model.messages] + request_messages
+    starts_with_system = bool(request_messages) and request_messages[0].get("role") == "system"
+    if model.system and not starts_with_system:
+        messages.insert(0, {"role": "system", "content": model.system})
+    return messages
+
+
+async def fit_messages(
+    template: ChatTemplate,
+    messages: list[dict[str, Any]],
+    num_ctx: int,
+    tokenize: Tokenize,
+    **render_args: Any,
+) -> str:
+    """Render, dropping the oldest messages until the prompt fits `num_ctx` tokens. System
+    messages and the last message are always kept (§1.3.4)."""
+    prompt = template.render(messages, **render_args)
+    if len(messages) <= 1 or len(await tokenize(prompt)) <= num_ctx:
+        return prompt
+    for start in range(1, len(messages)):
+        kept = [m for m in messages[:start] if m.get("role") == "system"] + messages[start:]
+        prompt = template.render(kept, **render_args)
+        if len(await tokenize(prompt)) <= num_ctx:
+            return prompt
+    return prompt  # only the last message is left: the runner's shift/truncation takes over

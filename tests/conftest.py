@@ -1,0 +1,109 @@
+"""Shared fixtures: a real `pollama serve` on a free port with its own store, torn down after."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    url: str
+    host: str  # OLLAMA_HOST value clients use
+    models: Path
+    home: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def cli(
+        self, *args: str, input: str | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the `pollama` CLI against this server."""
+        return subprocess.run(
+            [sys.executable, "-m", "pollama", *args],
+            env=self.env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+
+def start_server(root: Path, extra_env: dict[str, str] | None = None) -> RunningServer:
+    port = free_port()
+    home = root / "home"
+    models = home / ".ollama" / "models"
+    models.mkdir(parents=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("OLLAMA_")},
+        "HOME": str(home),
+        "OLLAMA_HOST": f"127.0.0.1:{port}",
+        "OLLAMA_MODELS": str(models),
+        "POLLAMA_LOG": str(root / "autostart.log"),
+        **(extra_env or {}),
+    }
+    log = root / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pollama", "serve"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    models = Path(env["OLLAMA_MODELS"])
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    else:
+        stop_server(process)
+        raise RuntimeError(f"server did not start:\n{log.read_text()}")
+    return RunningServer(url, f"127.0.0.1:{port}", models, home, env, process, log)
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server and everything it started (runners live in its process group)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # stragglers in the group
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    running = start_server(tmp_path_factory.mktemp("server"))
+    try:
+        yield running
+    finally:
+        stop_server(running.process)

@@ -1,0 +1,189 @@
+"""The scheduler with fake runners: sharing, reloads, keep-alive, eviction, the queue bound."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pollama.runner.types import RunnerSpec
+from pollama.scheduler import ModelRef, Scheduler
+from pollama.scheduler import policy
+from pollama.scheduler.scheduler import QueueFull
+from pollama.settings import Settings
+
+
+class FakeRunner:
+    def __init__(self, spec: RunnerSpec) -> None:
+        self.spec = spec
+        self.alive = True
+        self.closed = False
+
+    async def close(self) -> None:
+        self.closed = True
+        self.alive = False
+
+
+class Harness:
+    def __init__(self, **settings: object) -> None:
+        self.started: list[FakeRunner] = []
+        base = Settings()
+        self.scheduler = Scheduler(replace(base, **settings), self.start)  # type: ignore[arg-type]
+
+    async def start(self, spec: RunnerSpec) -> FakeRunner:
+        runner = FakeRunner(spec)
+        self.started.append(runner)
+        return runner
+
+
+def ref(name: str, path: str | None = None) -> ModelRef:
+    return ModelRef(name=name, digest="d" * 64, details={}, model_path=Path(path or f"/{name}"))
+
+
+def run(coro: object) -> object:
+    return asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def test_names_sharing_a_blob_share_a_runner() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        a = await h.scheduler.acquire(ref("a", "/same"), {}, None)
+        b = await h.scheduler.acquire(ref("b", "/same"), {}, None)
+        assert a.runner is b.runner and len(h.started) == 1
+        await a.release()
+        await b.release()
+        await h.scheduler.shutdown()
+
+    run(scenario())
+
+
+def test_load_time_option_change_reloads() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        first = await h.scheduler.acquire(ref("a"), {}, None)
+        await first.release()
+        same = await h.scheduler.acquire(ref("a"), {"temperature": 0.1}, None)
+        await same.release()
+        assert len(h.started) == 1  # sampling options never reload
+        bigger = await h.scheduler.acquire(ref("a"), {"num_ctx": 8192}, None)
+        assert len(h.started) == 2 and h.started[0].closed
+        assert bigger.loaded.spec.num_ctx == 8192
+        await bigger.release()
+        await h.scheduler.shutdown()
+
+    run(scenario())
+
+
+def test_keep_alive_zero_unloads_after_request() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        lease = await h.scheduler.acquire(ref("a"), {}, 0)
+        assert not h.started[0].closed
+        await lease.release()
+        assert h.started[0].closed and not h.scheduler.loaded
+
+    run(scenario())
+
+
+def test_keep_alive_expiry_timer() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        lease = await h.scheduler.acquire(ref("a"), {}, 0.05)
+        await lease.release()
+        assert h.scheduler.loaded
+        await asyncio.sleep(0.2)
+        assert not h.scheduler.loaded and h.started[0].closed
+
+    run(scenario())
+
+
+def test_keep_alive_forever() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        lease = await h.scheduler.acquire(ref("a"), {}, math.inf)
+        await lease.release()
+        assert h.scheduler.running()[0].expires_at == math.inf
+        await h.scheduler.shutdown()
+
+    run(scenario())
+
+
+def test_max_loaded_evicts_the_idle_one_expiring_first() -> None:
+    async def scenario() -> None:
+        h = Harness(max_loaded_models=2)
+        for name, keep in (("a", 100.0), ("b", 10.0)):
+            lease = await h.scheduler.acquire(ref(name), {}, keep)
+            await lease.release()
+        c = await h.scheduler.acquire(ref("c"), {}, None)
+        loaded = {r.model.name for r in h.scheduler.running()}
+        assert loaded == {"a", "c"}
+        await c.release()
+        await h.scheduler.shutdown()
+
+    run(scenario())
+
+
+def test_queue_bound_and_slots() -> None:
+    async def scenario() -> None:
+        h = Harness(num_parallel=1, max_queue=2)
+        holder = await h.scheduler.acquire(ref("a"), {}, None)
+        waiting = [asyncio.ensure_future(h.scheduler.acquire(ref("a"), {}, None))
+                   for _ in range(2)]
+        await asyncio.sleep(0.01)
+        with pytest.raises(QueueFull) as full:
+            await h.scheduler.acquire(ref("a"), {}, None)
+        assert full.value.status == 503
+        assert "maximum pending requests exceeded" in full.value.message
+        await holder.release()
+        second = await waiting[0]
+        await second.release()
+        third = await waiting[1]
+        await third.release()
+        await h.scheduler.shutdown()
+
+    run(scenario())
+
+
+def test_dead_runner_is_replaced() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        lease = await h.scheduler.acquire(ref("a"), {}, None)
+        h.started[0].alive = False
+        await lease.release()
+        again = await h.scheduler.acquire(ref("a"), {}, None)
+        assert len(h.started) == 2
+        await again.release()
+        await h.scheduler.shutdown()
+
+    run(scenario())
+
+
+def test_stop_unloads_when_idle() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        lease = await h.scheduler.acquire(ref("a"), {}, None)
+        assert await h.scheduler.stop(ref("a"))
+        assert not h.started[0].closed  # still busy
+        await lease.release()
+        assert h.started[0].closed
+        assert not await h.scheduler.stop(ref("a"))
+
+    run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("requested", "default", "trained", "expected"),
+    [(None, 0, None, 4096), (None, 2048, None, 2048), (8192, 0, 4096, 4096), (2, 0, None, 4)],
+)
+def test_context_length(requested: int | None, default: int, trained: int | None,
+                        expected: int) -> None:
+    assert policy.context_length(requested, default, trained) == expected
+
+
+def test_max_loaded_default() -> None:
+    assert policy.max_loaded(0) == 3
+    assert policy.max_loaded(0, gpu_count=2) == 6
+    assert policy.max_loaded(5) == 5
