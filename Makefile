@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean registry
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,13 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+# The registry tests run a real OCI registry: Debian's docker-registry package.
+registry:
+	@command -v docker-registry >/dev/null 2>&1 || test -x /usr/bin/docker-registry || \
+	  { (apt-get update -qq && apt-get install -y -qq docker-registry) >/dev/null || \
+	    sudo sh -c 'apt-get update -qq && apt-get install -y -qq docker-registry' >/dev/null; }
+
+test: lint registry
 	$(BIN)/pytest
 
 bench: $(VENV)/.test-installed

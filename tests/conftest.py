@@ -107,3 +107,31 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         yield running
     finally:
         stop_server(running.process)
+
+
+def create_gemma(url: str, name: str = "gemma3:270m") -> str:
+    """Create the default model in a running server from the shipped Modelfile's settings."""
+    import ollama
+
+    from pollama import modelfile
+    from pollama.default_model import modelfile_text
+    from tests.fixtures.models import gemma_gguf_path
+
+    gguf = gemma_gguf_path()
+    plan = modelfile.parse(modelfile_text(gguf)).to_create_plan(gguf.parent)
+    client = ollama.Client(host=url)
+    digest = client.create_blob(gguf)
+    client.create(
+        model=name,
+        files={gguf.name: digest},
+        template=plan.template,
+        parameters=plan.parameters,
+        license=plan.licenses,
+    )
+    return name
+
+
+@pytest.fixture(scope="session")
+def gemma(server: RunningServer) -> str:
+    """`gemma3:270m` created in the session server (the real model, loaded on first use)."""
+    return create_gemma(server.url)

@@ -96,7 +96,9 @@ def read_gguf(path: Path) -> GGUFInfo:
         is_adapter=general_type == "adapter",
         is_projector=_is_projector(kv, arch, general_type, block_count),
         has_vision=vision_blocks is not None,
-        pooling_type=pooling if isinstance(pooling, int) and not isinstance(pooling, bool) else None,
+        pooling_type=pooling
+        if isinstance(pooling, int) and not isinstance(pooling, bool)
+        else None,
         alignment=parsed.alignment,
         data_offset=parsed.data_offset,
     )

@@ -139,12 +139,18 @@ class _Parser:
 
     def check_count(self, count: int, min_item_bytes: int, what: str) -> None:
         """Refuse a count whose items cannot fit in the bytes left, before allocating them."""
-        left = self.size - self.pos
-        if count * min_item_bytes > left:
+        needed = count * min_item_bytes
+        if needed <= self.size - self.pos:
+            return
+        if needed > self.size:
             raise GGUFError(
                 f"invalid GGUF: {what} at byte {self.pos} claims {count} items, "
-                f"more than the {left} bytes left in the file can hold"
+                f"more than the whole file ({self.size} bytes) can hold"
             )
+        raise GGUFError(
+            f"truncated GGUF: {what} at byte {self.pos} has {count} items, which need at "
+            f"least {needed} bytes but the file has {self.size} bytes"
+        )
 
     # -- structure ----------------------------------------------------------------------------
 
@@ -156,11 +162,17 @@ class _Parser:
         version = self.read_version()
         tensor_count = self.u64("tensor count")
         kv_count = self.u64("metadata count")
-        left = self.size - self.pos
-        if kv_count * _MIN_KV_BYTES + tensor_count * _MIN_TENSOR_INFO_BYTES > left:
+        needed = kv_count * _MIN_KV_BYTES + tensor_count * _MIN_TENSOR_INFO_BYTES
+        if needed > self.size - self.pos:
+            counts = f"{kv_count} metadata entries and {tensor_count} tensors"
+            if needed > self.size:
+                raise GGUFError(
+                    f"invalid GGUF: the header claims {counts}, "
+                    f"more than the whole file ({self.size} bytes) can hold"
+                )
             raise GGUFError(
-                f"invalid GGUF: the header claims {kv_count} metadata entries and "
-                f"{tensor_count} tensors, more than the {left} bytes left in the file can hold"
+                f"truncated GGUF: the header's {counts} need at least {needed} more bytes "
+                f"but the file has {self.size} bytes"
             )
         kv = self.read_metadata(kv_count)
         alignment = _alignment(kv)

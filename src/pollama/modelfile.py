@@ -13,7 +13,7 @@ import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum, auto
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +214,13 @@ def _local_files(path: Path) -> list[Path] | None:
     return _gguf_files_in(path)
 
 
+# What Ollama would convert from a directory, which pollama cannot.
+_UNCONVERTIBLE_PATTERNS = (
+    ("safetensors", ("model*.safetensors", "*/model*.safetensors", "consolidated*.safetensors")),
+    ("pytorch", ("pytorch_model*.bin", "consolidated*.pth")),
+)
+
+
 def _gguf_files_in(directory: Path) -> list[Path]:
     """A directory's GGUF files (`*.gguf`, else `*.bin` holding GGUF), symlinks kept inside."""
 
@@ -222,12 +229,9 @@ def _gguf_files_in(directory: Path) -> list[Path]:
 
     files = matches("*.gguf")
     if not files:
-        if matches("model*.safetensors") or matches("consolidated*.safetensors"):
-            raise _unconvertible(directory, "safetensors")
-        if matches("*/model*.safetensors"):
-            raise _unconvertible(directory, "safetensors")
-        if matches("pytorch_model*.bin") or matches("consolidated*.pth"):
-            raise _unconvertible(directory, "pytorch")
+        for kind, patterns in _UNCONVERTIBLE_PATTERNS:
+            if any(matches(pattern) for pattern in patterns):
+                raise _unconvertible(directory, kind)
         bins = matches("*.bin")
         files = bins if bins and all(_is_gguf(b) for b in bins) else []
     if not files:
@@ -262,20 +266,10 @@ def _reject_same_path(path: Path, others: list[Path]) -> None:
 # Parsing
 
 
-class _State(Enum):
-    NIL = auto()
-    NAME = auto()
-    VALUE = auto()
-    PARAMETER = auto()
-    MESSAGE = auto()
-    COMMENT = auto()
-
-
+_State = Enum("_State", "NIL NAME VALUE PARAMETER MESSAGE COMMENT")
 _BLANK = " \t"
 _NEWLINE = "\r\n"
 _WHITESPACE = " \t\r\n"  # the only whitespace a value buffer can hold (the rest is dropped)
-
-
 _ALPHA = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _WORD = _ALPHA | frozenset("0123456789_")
 
@@ -424,8 +418,12 @@ def _command(name: str, instruction: str, role: str, buf: list[str], line: int) 
 
 
 def quote_value(value: str) -> str:
-    """Ollama's quoting: values with a newline or an outer space get quotes, others none."""
-    if "\n" in value or value.startswith(" ") or value.endswith(" "):
+    """Ollama's quoting: values with a newline or an outer space get quotes, others none.
+
+    pollama also quotes the few values Ollama writes bare but cannot read back: one holding a
+    carriage return, starting with a quote, or with an outer tab."""
+    outer = value[:1] + value[-1:]
+    if "\n" in value or "\r" in value or " " in outer or "\t" in outer or value[:1] == '"':
         return f'"""{value}"""' if '"' in value else f'"{value}"'
     return value
 
@@ -442,9 +440,8 @@ def render_modelfile(
     licenses: list[str],
     messages: list[Mapping[str, Any]],
 ) -> str:
-    """The Modelfile `/api/show` returns. As in Ollama, a few values do not survive a re-parse:
-    one with an outer tab, one starting with a quote but not needing quotes, or one with an
-    inner line ending in `\"\"\"`."""
+    """The Modelfile `/api/show` returns. As in Ollama, a value with an inner line ending in
+    `\"\"\"` does not survive a re-parse (there are no escapes)."""
     commands = [Command("from", path) for path in model_paths]
     commands += [Command("adapter", path) for path in adapter_paths]
     commands += [Command("from", path) for path in projector_paths]

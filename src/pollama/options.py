@@ -159,7 +159,8 @@ def decode_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
         if spec.kind is OptionKind.INT:
             if not is_number or (isinstance(value, float) and not math.isfinite(value)):
                 raise _type_error(key, "of type integer")
-            decoded[key] = int(value)  # JSON numbers truncate toward zero
+            # JSON numbers truncate toward zero; kept inside Go's int64
+            decoded[key] = min(max(int(value), _INT64_MIN), _INT64_MAX)
         elif spec.kind is OptionKind.FLOAT:
             if not is_number:
                 raise _type_error(key, "of type float32")

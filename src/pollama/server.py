@@ -13,7 +13,7 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from pollama import __version__
-from pollama.api import embed, inference, models, system
+from pollama.api import embed, inference, models, registry, system
 from pollama.api.context import ServerContext
 from pollama.api.http import error_response
 from pollama.errors import BadRequest, PollamaError
@@ -71,6 +71,7 @@ def create_app(
     app.include_router(models.router)
     app.include_router(inference.router)
     app.include_router(embed.router)
+    app.include_router(registry.router)
 
     @app.exception_handler(PollamaError)
     async def pollama_error(request: Request, exc: PollamaError) -> Response:

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import ollama
 import pytest
 
@@ -109,7 +110,8 @@ def test_shows_ollama_model(ollama_store: tuple[RunningServer, dict[str, str]]) 
     server, _ = ollama_store
     client = ollama.Client(host=server.url)
     shown = client.show("Fixture")  # names resolve case-insensitively
-    assert shown.system == "You are a fixture."
+    raw = httpx.post(f"{server.url}/api/show", json={"model": "fixture"}).json()
+    assert raw["system"] == "You are a fixture."
     assert shown.template == "{{ if .System }}<|system|>{{ .System }}{{ end }}{{ .Prompt }}"
     assert shown.license == "MIT\nsecond line\nthird line"
     assert "temperature" in (shown.parameters or "")

@@ -19,7 +19,7 @@ def error_of(text: str | bytes) -> str:
     return caught.value.message
 
 
-# --- instructions --------------------------------------------------------------------------
+# --- instructions --------------------------------------------------------------------------------
 
 
 def test_every_instruction() -> None:
@@ -95,7 +95,7 @@ def test_order_is_free_and_instructions_repeat() -> None:
     assert commands(text) == [("system", "one"), ("from", "a"), ("system", "two"), ("from", "b")]
 
 
-# --- values ------------------------------------------------------------------------------------
+# --- values --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -163,7 +163,7 @@ def test_carriage_returns() -> None:
     assert commands('FROM m\r\nSYSTEM """a\r\nb"""\r\n')[1] == ("system", "a\r\nb")
 
 
-# --- comments and blank lines ----------------------------------------------------------------
+# --- comments and blank lines --------------------------------------------------------------------
 
 
 def test_comments_and_blank_lines() -> None:
@@ -175,7 +175,7 @@ def test_hash_inside_a_quoted_block_is_data() -> None:
     assert commands('FROM m\nSYSTEM """\n# kept\n"""\n')[1] == ("system", "\n# kept\n")
 
 
-# --- encodings ----------------------------------------------------------------------------------
+# --- encodings -----------------------------------------------------------------------------------
 
 
 EXPECTED_ENCODED = [("from", "base"), ("system", "ünïcode ✓")]
@@ -204,7 +204,7 @@ def test_invalid_utf8_becomes_replacement_characters() -> None:
     assert commands(b"FROM m\nSYSTEM a\xffb\n")[1] == ("system", "a\ufffdb")
 
 
-# --- errors ----------------------------------------------------------------------------------------
+# --- errors --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -284,7 +284,7 @@ def test_double_blank_after_parameter_gives_an_empty_name() -> None:
     assert commands("FROM m\nPARAMETER  top_k 3\n")[1] == ("", "top_k 3")
 
 
-# --- Modelfile.__str__ ------------------------------------------------------------------------
+# --- Modelfile.__str__ ---------------------------------------------------------------------------
 
 
 def test_modelfile_str_reparses_to_the_same_commands() -> None:

@@ -23,7 +23,7 @@ from pollama.options import (
     split_options,
 )
 
-# --- the table ---------------------------------------------------------------------------------
+# --- the table -----------------------------------------------------------------------------------
 
 
 def test_defaults_are_pollamas() -> None:
@@ -60,7 +60,7 @@ def test_known_options_without_default_are_unset(name: str) -> None:
 
 
 def test_load_time_options() -> None:
-    assert LOAD_OPTIONS == {"num_ctx", "num_batch", "num_gpu", "main_gpu", "use_mmap", "num_thread"}
+    assert {"num_ctx", "num_batch", "num_gpu", "main_gpu", "use_mmap", "num_thread"} == LOAD_OPTIONS
     assert "temperature" in SAMPLING_OPTIONS and "stop" in SAMPLING_OPTIONS
     assert not LOAD_OPTIONS & SAMPLING_OPTIONS
 
@@ -93,7 +93,7 @@ def test_split_options() -> None:
     assert sampling == {"temperature": 0.1}
 
 
-# --- decode_options: the API rule ------------------------------------------------------------
+# --- decode_options: the API rule ----------------------------------------------------------------
 
 
 def test_decode_ignores_unknown_deprecated_and_null() -> None:
@@ -108,7 +108,7 @@ def test_decode_empty(raw: dict[str, Any] | None) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(2048, 2048), (2048.9, 2048), (-1.7, -1), (0.0, 0), (1e3, 1000)],
+    [(2048, 2048), (2048.9, 2048), (-1.7, -1), (0.0, 0), (1e3, 1000), (1e30, 2**63 - 1)],
 )
 def test_decode_int_accepts_any_number_truncated(value: float, expected: int) -> None:
     decoded = decode_options({"num_ctx": value})
@@ -159,7 +159,7 @@ def test_decode_type_errors_are_500(key: str, value: Any, message: str) -> None:
     assert not isinstance(caught.value, BadRequest)
 
 
-# --- parse_parameter: the Modelfile / /set parameter rule ------------------------------------
+# --- parse_parameter: the Modelfile / /set parameter rule ----------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -274,7 +274,7 @@ def test_parse_deprecated_warns(name: str) -> None:
     assert caught.value.name == name
 
 
-# --- layers ------------------------------------------------------------------------------------
+# --- layers --------------------------------------------------------------------------------------
 
 
 def test_merge_later_wins_and_skips_none() -> None:

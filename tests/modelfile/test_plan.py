@@ -31,7 +31,7 @@ def plan_error(text: str, base_dir: Path) -> str:
     return caught.value.message
 
 
-# --- FROM ------------------------------------------------------------------------------------
+# --- FROM ----------------------------------------------------------------------------------------
 
 
 def test_from_a_model_name(tmp_path: Path) -> None:
@@ -204,7 +204,7 @@ def test_unreadable_path_is_an_error(tmp_path: Path) -> None:
     assert message == f"stat {tmp_path / 'file' / 'inside'}: not a directory"
 
 
-# --- ADAPTER and DRAFT -----------------------------------------------------------------------------
+# --- ADAPTER and DRAFT ---------------------------------------------------------------------------
 
 
 def test_adapter(tmp_path: Path) -> None:
@@ -229,7 +229,8 @@ def test_safetensors_adapter_directory(tmp_path: Path) -> None:
     (tmp_path / "lora").mkdir()
     (tmp_path / "lora" / "adapter_model.safetensors").write_bytes(b"x")
     (tmp_path / "lora" / "model.safetensors").write_bytes(b"x")
-    assert "safetensors models cannot be converted" in plan_error("FROM b\nADAPTER lora\n", tmp_path)
+    message = plan_error("FROM b\nADAPTER lora\n", tmp_path)
+    assert message.endswith("safetensors models cannot be converted by pollama; use a GGUF file")
 
 
 def test_draft(tmp_path: Path) -> None:
@@ -245,7 +246,7 @@ def test_draft_must_differ_from_the_model(tmp_path: Path, text: str) -> None:
     assert message.startswith("DRAFT must not reference the same local path as FROM: ")
 
 
-# --- the other instructions --------------------------------------------------------------------
+# --- the other instructions ----------------------------------------------------------------------
 
 
 def test_full_plan(tmp_path: Path) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from pollama.api.context import context_of
 from pollama.api.http import json_response, read, respond
+from pollama.api.registry import missing_base_pull, then
 from pollama.api.types import CopyRequest, CreateRequest, DeleteRequest, ShowRequest
 from pollama.errors import BadRequest, NotFound
 from pollama.models import views
@@ -50,6 +54,17 @@ async def show(request: Request) -> Response:
 async def create(request: Request) -> Response:
     body = await read(request, CreateRequest)
     creator = context_of(request).creator
+    # registry (issue #5): a `from` model missing here is pulled first, its statuses streamed
+    # before create's.
+    base_pull = missing_base_pull(request, body.from_)
+    if base_pull is not None:
+
+        async def create_events() -> AsyncIterator[dict[str, Any]]:
+            plan = await run_in_threadpool(creator.prepare, body.as_plan_input())
+            async for event in iterate_in_threadpool(creator.run(plan)):
+                yield event
+
+        return await respond(then(base_pull, create_events), stream=body.stream is not False)
     plan = await run_in_threadpool(creator.prepare, body.as_plan_input())
     events = iterate_in_threadpool(creator.run(plan))
     return await respond(events, stream=body.stream is not False)

@@ -64,8 +64,9 @@ def _file_key(path: Path, base: Path) -> str:
 
 def read_modelfile(file: str) -> tuple[modelfile.CreatePlan, Path]:
     path = Path(file)
+    text: str | bytes
     if path.is_file():
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes()  # the parser handles UTF-8 and UTF-16 with a BOM
     elif file == "Modelfile":
         text = "FROM ."
     else:

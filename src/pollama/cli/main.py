@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from pollama import __version__
-from pollama.cli import create_cmd, list_cmd, show_cmd
+from pollama.cli import create_cmd, list_cmd, ps_cmd, pull_cmd, push_cmd, run_cmd, show_cmd
 from pollama.cli.client import Client
 from pollama.cli.console import console, err_console
 from pollama.errors import PollamaError
@@ -36,6 +36,30 @@ class ServeCommand(click.Command):
             formatter.write_dl(rows)
 
 
+class RunCommand(click.Command):
+    """`run`: `--think` takes a value only as `--think=LEVEL` (bare means true), like Go's pflag,
+    so `run MODEL --think "a prompt"` keeps the prompt; `--help` lists the run variables."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rewritten: list[str] = []
+        for index, arg in enumerate(args):
+            if arg == "--":
+                rewritten.extend(args[index:])
+                break
+            if arg.startswith("--think="):
+                rewritten.extend(["--think-level", arg.partition("=")[2]])
+            else:
+                rewritten.append(arg)
+        return super().parse_args(ctx, rewritten)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from pollama.settings import RUN_ENV_VARS, Settings, describe
+
+        rows = [(name, text) for name, text, _ in describe(Settings.from_env(), RUN_ENV_VARS)]
+        with formatter.section("Environment Variables"):
+            formatter.write_dl(rows)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-v", "--version", message="pollama version is %(version)s")
 def cli() -> None:
@@ -57,6 +81,22 @@ def serve() -> None:
 def create(model: str, file: str) -> None:
     """Create a model from a Modelfile."""
     create_cmd.create(_client(), model, file)
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--insecure", is_flag=True, help="Use an insecure registry")
+def pull(model: str, insecure: bool) -> None:
+    """Pull a model from a registry."""
+    pull_cmd.pull(_client(), model, insecure=insecure)
+
+
+@cli.command()
+@click.argument("model")
+@click.option("--insecure", is_flag=True, help="Use an insecure registry")
+def push(model: str, insecure: bool) -> None:
+    """Push a model to a registry."""
+    push_cmd.push(_client(), model, insecure=insecure)
 
 
 @cli.command("list")
@@ -108,6 +148,60 @@ def show(
     show_cmd.render(response, verbose=verbose)
 
 
+@cli.command(cls=RunCommand)
+@click.argument("model")
+@click.argument("prompt", nargs=-1)
+@click.option("--keepalive", default=None, help="Duration to keep a model loaded (e.g. 5m)")
+@click.option("--verbose", is_flag=True, help="Show timings for response")
+@click.option("--insecure", is_flag=True, help="Use an insecure registry")
+@click.option("--nowordwrap", is_flag=True, help="Don't wrap words to the next line automatically")
+@click.option("--format", "format_", default="", help="Response format (e.g. json)")
+@click.option(
+    "--think",
+    is_flag=True,
+    help="Enable thinking mode: --think or --think=true|false|high|medium|low|max",
+)
+@click.option("--think-level", default=None, hidden=True)
+@click.option("--hidethinking", is_flag=True, help="Hide thinking output (if provided)")
+def run(
+    model: str,
+    prompt: tuple[str, ...],
+    keepalive: str | None,
+    verbose: bool,
+    insecure: bool,
+    nowordwrap: bool,
+    format_: str,
+    think: bool,
+    think_level: str | None,
+    hidethinking: bool,
+) -> None:
+    """Run a model."""
+    flags = run_cmd.RunFlags(
+        keepalive=keepalive,
+        verbose=verbose,
+        format=format_,
+        nowordwrap=nowordwrap,
+        think=think_level if think_level is not None else ("true" if think else None),
+        hidethinking=hidethinking,
+        insecure=insecure,
+    )
+    run_cmd.run(_client(), model, prompt, flags)
+
+
+@cli.command()
+@click.argument("prefix", required=False, default="")
+def ps(prefix: str) -> None:
+    """List running models."""
+    ps_cmd.ps(_client(), prefix)
+
+
+@cli.command()
+@click.argument("model")
+def stop(model: str) -> None:
+    """Stop a running model."""
+    ps_cmd.stop(_client(), model)
+
+
 @cli.command()
 @click.argument("source")
 @click.argument("destination")
@@ -123,6 +217,7 @@ def rm(models: tuple[str, ...]) -> None:
     """Remove one or more models."""
     client = _client()
     for model in models:
+        ps_cmd.unload_before_delete(client, model, err_console)
         client.request("DELETE", "/api/delete", {"model": model})
         console.print(f"deleted '{model}'", markup=False)
 

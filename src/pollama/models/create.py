@@ -135,16 +135,12 @@ class Creator:
         layers = LayerList(self.store.blobs)
         base_params: dict[str, Any] = {}
         if plan.base is not None:
+            # Inherited layers record where they came from (the base model's short name).
+            base_name = plan.base.name.display_shortest
             for layer in plan.base.manifest.layers:
-                if layer.media_type == media_types.MODEL and not layer.from_:
-                    layer = Layer(
-                        layer.media_type,
-                        layer.digest,
-                        layer.size,
-                        plan.base.name.display_shortest,
-                        layer.name,
-                    )
-                layers.add_existing(layer)
+                layers.add_existing(
+                    Layer(layer.media_type, layer.digest, layer.size, base_name, layer.name)
+                )
             base_params = dict(plan.base.parameters)
         if plan.weights:
             layers.remove(*media_types.WEIGHT_LAYERS)

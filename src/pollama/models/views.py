@@ -12,7 +12,7 @@ from pollama.options import format_show_parameters
 from pollama.store import Model
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=4)  # a GGUFInfo holds the vocabulary: tens of MB for big ones
 def _gguf(path: Path, mtime_ns: int) -> ggufmeta.GGUFInfo:
     return ggufmeta.read_gguf(path)
 

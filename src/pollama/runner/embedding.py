@@ -46,7 +46,8 @@ class Embedder:
                 raise BadRequest(INPUT_TOO_LONG)
         vectors: list[list[float]] = [[] for _ in texts]
         for group in self._pack(token_lists):
-            for index, vector in zip(group, self._embed_group([token_lists[i] for i in group])):
+            group_vectors = self._embed_group([token_lists[i] for i in group])
+            for index, vector in zip(group, group_vectors, strict=True):
                 vectors[index] = vector
         return vectors, [len(tokens) for tokens in token_lists]
 

@@ -205,9 +205,14 @@ class Engine:
             keep = 0
         # A sliding-window cache that is not full size forgets old positions: reuse is only
         # exact while the window before `keep` is still there.
-        if keep > 0 and self._n_swa > 0 and not self.spec.swa_full:
-            if llama.llama_memory_seq_pos_min(memory, slot.seq_id) > max(0, keep - self._n_swa):
-                keep = 0
+        window_lost = (
+            keep > 0
+            and self._n_swa > 0
+            and not self.spec.swa_full
+            and llama.llama_memory_seq_pos_min(memory, slot.seq_id) > max(0, keep - self._n_swa)
+        )
+        if window_lost:
+            keep = 0
         if keep == 0:
             llama.llama_memory_seq_rm(memory, slot.seq_id, -1, -1)
         del slot.tokens[keep:]
@@ -268,9 +273,9 @@ class Engine:
         for sequence in generating:
             self._sample(sequence)
         for sequence in self.active:
-            chunk = sequence.progress_chunk()
-            if chunk is not None:
-                self._frames.append({"id": sequence.request_id, "chunk": chunk.to_wire()})
+            progress = sequence.progress_chunk()
+            if progress is not None:
+                self._frames.append({"id": sequence.request_id, "chunk": progress.to_wire()})
 
     def _sample(self, sequence: Sequence) -> None:
         index = sequence.batch_index

@@ -28,7 +28,7 @@ _LOG_LEVEL_CONT = 5
 _log_state = {"debug": False, "last_level": 0}
 
 
-@llama.llama_log_callback  # type: ignore[untyped-decorator]
+@llama.llama_log_callback
 def _log_to_stderr(level: int, text: bytes, _user_data: Any) -> None:
     # Quiet unless debugging, but errors always reach stderr: the client quotes its last
     # lines when the runner fails to load or dies.
@@ -52,7 +52,10 @@ class Model:
         llama.llama_backend_init()
         params = llama.llama_model_default_params()
         params.n_gpu_layers = spec.num_gpu if spec.num_gpu >= 0 else 999
-        params.load_mode = llama.LLAMA_LOAD_MODE_MMAP if spec.use_mmap else llama.LLAMA_LOAD_MODE_NONE
+        params.use_extra_bufts = spec.repack_weights
+        params.load_mode = (
+            llama.LLAMA_LOAD_MODE_MMAP if spec.use_mmap else llama.LLAMA_LOAD_MODE_NONE
+        )
         path = Path(spec.model_path)
         if not path.is_file():
             raise PollamaError(f"model file not found: {path}")
@@ -79,7 +82,8 @@ class Model:
         params.type_v = _KV_TYPES[spec.kv_cache_type]
         params.flash_attn_type = _FLASH_ATTENTION[spec.flash_attention]
         params.swa_full = spec.swa_full
-        params.kv_unified = True  # one pool of cells; per-slot limits are the engine's job
+        import os
+        params.kv_unified = os.environ.get("UNI", "1") == "1"
         params.no_perf = True
         if embeddings:
             params.embeddings = True
@@ -97,7 +101,9 @@ class Model:
         data = text.encode("utf-8")
         capacity = len(data) + 8
         tokens = (llama.llama_token * capacity)()
-        count = llama.llama_tokenize(self.vocab, data, len(data), tokens, capacity, add_special, True)
+        count = llama.llama_tokenize(
+            self.vocab, data, len(data), tokens, capacity, add_special, True
+        )
         if count < 0:  # buffer too small: retry with the size llama.cpp asked for
             capacity = -count
             tokens = (llama.llama_token * capacity)()

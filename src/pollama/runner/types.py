@@ -39,6 +39,10 @@ class RunnerSpec:
     flash_attention: str = "auto"
     swa_full: bool = True  # full-size cache for sliding-window layers (exact prefix reuse)
     use_mmap: bool = True
+    # llama.cpp's repacked CPU weights speed up prompt evaluation on some quantizations, but
+    # their results then depend on how many rows share a batch: off keeps batched output
+    # token-for-token identical to one request at a time.
+    repack_weights: bool = False
     debug: bool = False  # let llama.cpp's own log through to the runner's stderr
     load_timeout: float = 300.0  # seconds without the runner becoming healthy
     memory_limit: int | None = None  # bytes; overrides the measured available memory

@@ -1,0 +1,175 @@
+"""Execution of a parsed Go template, following Go's text/template exec.go.
+
+Scoping is Go's: variables live on one stack; `if`/`with`/`range` pop what their pipeline and
+body declared at `{{end}}`, an assignment (`$x = ...`) updates the nearest existing variable.
+Execution errors carry Go's message and position, e.g.
+`template: :1:7: executing "" at <.Foo.Bar>: nil pointer evaluating interface {}.Bar`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pollama.templates.evaluate import Evaluator
+from pollama.templates.gotypes import NIL, GoStruct, go_type_name, is_nil, is_true
+from pollama.templates.literals import go_quote
+from pollama.templates.nodes import (
+    ActionNode,
+    BranchNode,
+    BreakNode,
+    ContinueNode,
+    ListNode,
+    Node,
+    TemplateNode,
+    TextNode,
+)
+from pollama.templates.printing import format_value
+
+MAX_TEMPLATE_DEPTH = 64  # nested {{template}} calls (Go allows 100000; Python's stack is smaller)
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class Executor(Evaluator):
+    """Runs one template against one data value; create one per execution."""
+
+    def run(self, root: ListNode, data: Any) -> str:
+        self.vars = [["$", data]]
+        try:
+            self.walk(data, root)
+        except RecursionError:
+            self.errorf("template nesting too deep")
+        return "".join(self.out)
+
+    # --- statements -------------------------------------------------------------------------
+
+    def walk(self, dot: Any, node: Node) -> None:
+        self.node = node
+        if isinstance(node, TextNode):
+            self.out.append(node.text)
+        elif isinstance(node, ActionNode):
+            value = self.eval_pipeline(dot, node.pipe)
+            if not node.pipe.decl:  # a declaration prints nothing
+                self.print_value(node, value)
+        elif isinstance(node, ListNode):
+            for child in node.nodes:
+                self.walk(dot, child)
+        elif isinstance(node, BranchNode):
+            if node.kind == "range":
+                self.walk_range(dot, node)
+            else:
+                self.walk_if_or_with(dot, node)
+        elif isinstance(node, TemplateNode):
+            self.walk_template(dot, node)
+        elif isinstance(node, BreakNode):
+            raise _Break
+        elif isinstance(node, ContinueNode):
+            raise _Continue
+        else:
+            self.errorf(f"unknown node: {node}")
+
+    def print_value(self, node: Node, value: Any) -> None:
+        self.node = node
+        if is_nil(value):
+            self.out.append("<no value>")
+        elif callable(value) and not isinstance(value, GoStruct):
+            self.errorf(f"can't print {node} of type {go_type_name(value)}")
+        else:
+            self.out.append(format_value(value))
+
+    def walk_if_or_with(self, dot: Any, node: BranchNode) -> None:
+        mark = len(self.vars)
+        try:
+            value = self.eval_pipeline(dot, node.pipe)
+            if is_true(value):
+                self.walk(value if node.kind == "with" else dot, node.body)
+            elif node.else_body is not None:
+                self.walk(dot, node.else_body)
+        finally:
+            del self.vars[mark:]
+
+    def walk_range(self, dot: Any, node: BranchNode) -> None:
+        self.node = node
+        mark = len(self.vars)
+        try:
+            value = self.eval_pipeline(dot, node.pipe)
+            if self._iterate(node, value):
+                return
+            if node.else_body is not None:
+                self.walk(dot, node.else_body)
+        except _Break:
+            pass
+        finally:
+            del self.vars[mark:]
+
+    def _iterate(self, node: BranchNode, value: Any) -> bool:
+        """Run the range body over `value`; False when there was nothing to iterate."""
+        body_mark = len(self.vars)
+        pipe = node.pipe
+
+        def one_iteration(index: Any, elem: Any) -> None:
+            if pipe.decl:
+                if pipe.is_assign:
+                    target = pipe.decl[0].ident[0]
+                    self.set_var(target, index if len(pipe.decl) > 1 else elem)
+                else:
+                    self.vars[-1][1] = elem  # the last declared variable gets the element
+            if len(pipe.decl) > 1:
+                if pipe.is_assign:
+                    self.set_var(pipe.decl[1].ident[0], elem)
+                else:
+                    self.vars[-2][1] = index
+            try:
+                self.walk(elem, node.body)
+            except _Continue:
+                pass
+            finally:
+                del self.vars[body_mark:]
+
+        if is_nil(value):
+            return False
+        if isinstance(value, int) and not isinstance(value, bool):
+            if len(pipe.decl) > 1:
+                self.errorf(f"can't use {value} to iterate over more than one variable")
+            for i in range(value):
+                one_iteration(None, i)
+            return value > 0
+        elif isinstance(value, (list, tuple, bytes)):
+            for i, elem in enumerate(value):
+                one_iteration(i, NIL if elem is None else elem)
+            return len(value) > 0
+        elif isinstance(value, dict):
+            for key in sorted(value, key=_map_key_order):
+                elem = value[key]
+                one_iteration(key, NIL if elem is None else elem)
+            return len(value) > 0
+        self.errorf(f"range can't iterate over {format_value(value)}")
+
+    def walk_template(self, dot: Any, node: TemplateNode) -> None:
+        self.node = node
+        root = self.trees.get(node.name)
+        if root is None:
+            self.errorf(f"template {go_quote(node.name)} not defined")
+        if self.depth >= MAX_TEMPLATE_DEPTH:
+            self.errorf(f"exceeded maximum template depth ({MAX_TEMPLATE_DEPTH})")
+        new_dot = self.eval_pipeline(dot, node.pipe) if node.pipe is not None else None
+        saved = (self.vars, self.name)
+        self.vars, self.name = [["$", new_dot]], node.name  # templates see no caller variables
+        self.depth += 1
+        try:
+            self.walk(new_dot, root)
+        finally:
+            self.vars, self.name = saved
+            self.depth -= 1
+
+
+def _map_key_order(key: Any) -> tuple[int, Any]:
+    if isinstance(key, (int, float)) and not isinstance(key, bool):
+        return (0, key)
+    return (1, str(key))
