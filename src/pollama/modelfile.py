@@ -11,7 +11,7 @@ import codecs
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -438,7 +438,7 @@ def render_modelfile(
     system: str | None,
     parameters: Mapping[str, Any],
     licenses: list[str],
-    messages: list[Mapping[str, Any]],
+    messages: Sequence[Mapping[str, Any]],
 ) -> str:
     """The Modelfile `/api/show` returns. As in Ollama, a value with an inner line ending in
     `\"\"\"` does not survive a re-parse (there are no escapes)."""

@@ -20,10 +20,10 @@ from pollama.errors import BadRequest, PollamaError
 from pollama.http_guards import allowed_origins
 from pollama.middleware import GuardMiddleware
 from pollama.models.create import Creator
-from pollama.settings import Settings
 from pollama.runner.client import RunnerClient
 from pollama.runner.types import RunnerSpec
 from pollama.scheduler import Scheduler
+from pollama.settings import Settings
 from pollama.store import Store
 
 log = logging.getLogger("pollama")

@@ -15,7 +15,7 @@ from pollama.cli.run_options import (
     keep_alive_value,
     parse_think_flag,
 )
-from pollama.errors import BadRequest, NotFound, PollamaError
+from pollama.errors import BadRequest, PollamaError
 from tests.cli.fakes import (
     FakeClient,
     ScriptedReader,
@@ -168,12 +168,28 @@ def test_thinking_in_one_shot_output() -> None:
     assert out == "Yes.\n\n"
 
 
-def test_missing_model() -> None:
+def test_missing_model_is_pulled_then_shown() -> None:
+    shown = iter(
+        [
+            PollamaError("model 'gemma3:latest' not found", 404),
+            {"capabilities": ["completion"], "details": {}},
+        ]
+    )
+    client = make_client()
+    client.routes[("POST", "/api/show")] = lambda body: next(shown)
+    client.streams["/api/pull"] = [{"status": "success"}]
+    out, _ = run(client, ["hi"], RunFlags(insecure=True))
+    assert client.bodies("/api/pull") == [{"model": "gemma3", "insecure": True}]
+    assert out == "Four.\n\n"
+
+
+def test_failed_pull_is_an_error() -> None:
     client = FakeClient()
-    client.routes[("POST", "/api/show")] = PollamaError("model 'ghost:latest' not found", 404)
-    with pytest.raises(NotFound) as caught:
+    client.routes[("POST", "/api/show")] = PollamaError("model 'gemma3:latest' not found", 404)
+    client.streams["/api/pull"] = [PollamaError("pull model manifest: file does not exist", 500)]
+    with pytest.raises(PollamaError, match="file does not exist"):
         run(client, ["hi"])
-    assert caught.value.message == "model 'gemma3' not found"
+    assert client.bodies("/api/generate") == []
 
 
 def test_other_show_errors_pass_through() -> None:

@@ -31,8 +31,9 @@ def test_generate_streamed_equals_non_streamed(client: ollama.Client, gemma: str
     assert whole.response.strip()
     assert whole.eval_count and whole.prompt_eval_count and whole.total_duration
     assert whole.context and len(whole.context) >= whole.prompt_eval_count
-    parts = list(client.generate(model=gemma, prompt="Name three colors.", options=GREEDY,
-                                 stream=True))
+    parts = list(
+        client.generate(model=gemma, prompt="Name three colors.", options=GREEDY, stream=True)
+    )
     assert "".join(p.response for p in parts) == whole.response
     final = parts[-1]
     assert final.done and final.eval_duration and final.prompt_eval_duration is not None
@@ -50,7 +51,8 @@ def test_chat_streamed_equals_non_streamed_and_multi_turn(
         for p in client.chat(model=gemma, messages=messages, options=GREEDY, stream=True)
     )
     assert streamed == whole.message.content
-    follow = messages + [
+    follow = [
+        *messages,
         {"role": "assistant", "content": whole.message.content},
         {"role": "user", "content": "And plus 3 more?"},
     ]
@@ -60,11 +62,18 @@ def test_chat_streamed_equals_non_streamed_and_multi_turn(
 
 
 def test_rendered_prompt_uses_gemma_template(server: RunningServer, gemma: str) -> None:
-    answer = httpx.post(f"{server.url}/api/chat", json={
-        "model": gemma, "stream": False, "_debug_render_only": True,
-        "messages": [{"role": "system", "content": "Be brief."},
-                     {"role": "user", "content": "Hi"}],
-    }).json()
+    answer = httpx.post(
+        f"{server.url}/api/chat",
+        json={
+            "model": gemma,
+            "stream": False,
+            "_debug_render_only": True,
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "Hi"},
+            ],
+        },
+    ).json()
     assert answer["_debug_info"]["rendered_template"] == (
         "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\n"
     )
@@ -92,16 +101,18 @@ def test_ps_load_and_unload(client: ollama.Client, gemma: str, server: RunningSe
     entry = running[0]
     assert entry.size and entry.size_vram == 0 and entry.context_length
     assert entry.details and entry.details.family == "gemma3"
-    unloaded = httpx.post(f"{server.url}/api/generate",
-                          json={"model": gemma, "keep_alive": 0}).json()
+    unloaded = httpx.post(
+        f"{server.url}/api/generate", json={"model": gemma, "keep_alive": 0}
+    ).json()
     assert unloaded["done_reason"] == "unload"
     for _ in range(100):
         if not client.ps().models:
             break
         time.sleep(0.1)
     assert client.ps().models == []
-    chat_load = httpx.post(f"{server.url}/api/chat",
-                           json={"model": gemma, "messages": [], "stream": False}).json()
+    chat_load = httpx.post(
+        f"{server.url}/api/chat", json={"model": gemma, "messages": [], "stream": False}
+    ).json()
     assert chat_load["done_reason"] == "load"
     assert chat_load["message"] == {"role": "assistant", "content": ""}
 
@@ -124,29 +135,38 @@ def test_errors(server: RunningServer, client: ollama.Client, gemma: str) -> Non
     with pytest.raises(ollama.ResponseError) as missing_embed:
         client.embed(model="nope", input="x")
     assert missing_embed.value.error == 'model "nope" not found, try pulling it first'
-    bad_keep = httpx.post(f"{server.url}/api/generate",
-                          json={"model": gemma, "prompt": "x", "keep_alive": "300"})
+    bad_keep = httpx.post(
+        f"{server.url}/api/generate", json={"model": gemma, "prompt": "x", "keep_alive": "300"}
+    )
     assert bad_keep.status_code == 400
     assert bad_keep.json()["error"] == 'time: missing unit in duration "300"'
-    raw = httpx.post(f"{server.url}/api/generate",
-                     json={"model": gemma, "prompt": "x", "raw": True, "system": "s"})
+    raw = httpx.post(
+        f"{server.url}/api/generate",
+        json={"model": gemma, "prompt": "x", "raw": True, "system": "s"},
+    )
     assert raw.json()["error"] == "raw mode does not support template, system, or context"
-    images = httpx.post(f"{server.url}/api/generate",
-                        json={"model": gemma, "prompt": "x", "images": ["aGVsbG8="]})
+    images = httpx.post(
+        f"{server.url}/api/generate", json={"model": gemma, "prompt": "x", "images": ["aGVsbG8="]}
+    )
     assert images.status_code == 400 and "does not support vision" in images.json()["error"]
-    think = httpx.post(f"{server.url}/api/chat", json={
-        "model": gemma, "think": True, "messages": [{"role": "user", "content": "x"}]})
+    think = httpx.post(
+        f"{server.url}/api/chat",
+        json={"model": gemma, "think": True, "messages": [{"role": "user", "content": "x"}]},
+    )
     assert think.json()["error"] == f'"{gemma}" does not support thinking'
-    typed = httpx.post(f"{server.url}/api/generate",
-                       json={"model": gemma, "prompt": "x", "options": {"num_ctx": "big"}})
+    typed = httpx.post(
+        f"{server.url}/api/generate",
+        json={"model": gemma, "prompt": "x", "options": {"num_ctx": "big"}},
+    )
     assert typed.status_code == 500
     assert typed.json()["error"] == 'option "num_ctx" must be of type integer'
 
 
 @pytest.fixture(scope="module")
 def single_slot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(tmp_path_factory.mktemp("single"),
-                           {"OLLAMA_NUM_PARALLEL": "1", "OLLAMA_MAX_QUEUE": "2"})
+    running = start_server(
+        tmp_path_factory.mktemp("single"), {"OLLAMA_NUM_PARALLEL": "1", "OLLAMA_MAX_QUEUE": "2"}
+    )
     try:
         create_gemma(running.url)
         yield running
@@ -156,8 +176,12 @@ def single_slot_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
 
 def test_full_queue_answers_503_while_others_succeed(single_slot_server: RunningServer) -> None:
     url = f"{single_slot_server.url}/api/generate"
-    body = {"model": "gemma3:270m", "prompt": "Tell me a story.", "stream": False,
-            "options": {"temperature": 0, "num_predict": 32}}
+    body = {
+        "model": "gemma3:270m",
+        "prompt": "Tell me a story.",
+        "stream": False,
+        "options": {"temperature": 0, "num_predict": 32},
+    }
     httpx.post(url, json={"model": "gemma3:270m"}, timeout=120)  # load first
     results: list[httpx.Response] = []
 
@@ -182,14 +206,25 @@ def test_full_queue_answers_503_while_others_succeed(single_slot_server: Running
 
 def test_disconnect_frees_the_slot(single_slot_server: RunningServer) -> None:
     url = f"{single_slot_server.url}/api/generate"
-    endless = {"model": "gemma3:270m", "prompt": "Count from 1 to 100000, one per line.",
-               "options": {"num_predict": 100000, "temperature": 0}}
+    endless = {
+        "model": "gemma3:270m",
+        "prompt": "Count from 1 to 100000, one per line.",
+        "options": {"num_predict": 100000, "temperature": 0},
+    }
     with httpx.stream("POST", url, json=endless, timeout=120) as response:
         lines = response.iter_lines()
         for _ in range(3):
             assert json.loads(next(lines))["done"] is False
     # The only slot must be free again: a short request completes well before the first one
     # could have finished its 100000 tokens.
-    quick = httpx.post(url, json={"model": "gemma3:270m", "prompt": "Hi", "stream": False,
-                                  "options": {"num_predict": 4}}, timeout=60)
+    quick = httpx.post(
+        url,
+        json={
+            "model": "gemma3:270m",
+            "prompt": "Hi",
+            "stream": False,
+            "options": {"num_predict": 4},
+        },
+        timeout=180,
+    )
     assert quick.status_code == 200 and quick.json()["done"]

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from pollama.runner.types import RunnerSpec
-from pollama.scheduler import ModelRef, Scheduler
-from pollama.scheduler import policy
+from pollama.scheduler import ModelRef, Scheduler, policy
 from pollama.scheduler.scheduler import QueueFull
 from pollama.settings import Settings
 
@@ -130,8 +129,7 @@ def test_queue_bound_and_slots() -> None:
     async def scenario() -> None:
         h = Harness(num_parallel=1, max_queue=2)
         holder = await h.scheduler.acquire(ref("a"), {}, None)
-        waiting = [asyncio.ensure_future(h.scheduler.acquire(ref("a"), {}, None))
-                   for _ in range(2)]
+        waiting = [asyncio.ensure_future(h.scheduler.acquire(ref("a"), {}, None)) for _ in range(2)]
         await asyncio.sleep(0.01)
         with pytest.raises(QueueFull) as full:
             await h.scheduler.acquire(ref("a"), {}, None)
@@ -178,8 +176,9 @@ def test_stop_unloads_when_idle() -> None:
     ("requested", "default", "trained", "expected"),
     [(None, 0, None, 4096), (None, 2048, None, 2048), (8192, 0, 4096, 4096), (2, 0, None, 4)],
 )
-def test_context_length(requested: int | None, default: int, trained: int | None,
-                        expected: int) -> None:
+def test_context_length(
+    requested: int | None, default: int, trained: int | None, expected: int
+) -> None:
     assert policy.context_length(requested, default, trained) == expected
 
 

@@ -78,7 +78,9 @@ def test_functions(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{{ index .L 3 }}", "error calling index: index out of range: 3"),
+        ("{{ index .L 3 }}", "error calling index: reflect: slice index out of range"),
+        ("{{ index .L 4 }}", "error calling index: index out of range: 4"),
+        ("{{ index .S 5 }}", "error calling index: reflect: string index out of range"),
         ("{{ index .L -1 }}", "error calling index: index out of range: -1"),
         ("{{ index .L \"x\" }}", "error calling index: cannot index slice/array with type string"),
         ("{{ index .M 1 }}", "error calling index: value has type int; should be string"),

@@ -184,7 +184,7 @@ def test_structures_from_python_data() -> None:
     [
         ("{{ .Null.X }}", 'template: :1:8: executing "" at <.Null.X>: nil pointer evaluating interface {}.X'),
         ("{{ .Missing.X }}", 'template: :1:11: executing "" at <.Missing.X>: nil pointer evaluating interface {}.X'),
-        ("\n  {{ .Name.X }}", 'template: :2:10: executing "" at <.Name.X>: can\'t evaluate field X in type string'),
+        ("\n  {{ .Name.X }}", 'template: :2:10: executing "" at <.Name.X>: can\'t evaluate field X in type interface {}'),
         ("{{ index .List 5 }}", 'template: :1:3: executing "" at <index .List 5>: error calling index: index out of range: 5'),
         ("{{ len 3 }}", 'template: :1:3: executing "" at <len 3>: error calling len: len of type int'),
         ("{{ len }}", 'template: :1:3: executing "" at <len>: wrong number of args for len: want 1 got 0'),
@@ -200,7 +200,7 @@ def test_structures_from_python_data() -> None:
         ("{{ slice .List 2 1 }}", 'template: :1:3: executing "" at <slice .List 2 1>: error calling slice: invalid slice index: 2 > 1'),
         ("{{ lt .List 1 }}", 'template: :1:3: executing "" at <lt .List 1>: error calling lt: invalid type for comparison'),
         ('{{ define "x" }}{{ .A.B }}{{ end }}{{ template "x" .Nested }}', 'template: :1:21: executing "x" at <.A.B>: nil pointer evaluating interface {}.B'),
-        ("{{ .Nested.Inner.Value.Very.Long.Chain.Here }}", 'template: :1:10: executing "" at <.Nested.Inner.Value....>: can\'t evaluate field Very in type string'),
+        ("{{ .Nested.Inner.Value.Very.Long.Chain.Here }}", 'template: :1:10: executing "" at <.Nested.Inner.Value....>: can\'t evaluate field Very in type interface {}'),
     ],
 )  # fmt: skip
 def test_execution_errors(text: str, message: str) -> None:
@@ -208,6 +208,32 @@ def test_execution_errors(text: str, message: str) -> None:
         run(text)
     assert caught.value.message == message
     assert caught.value.status == 500
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # a value reached through a Go `any` slot is named "interface {}" in errors...
+        ("{{ range .List }}{{ .X }}{{ end }}", "can't evaluate field X in type interface {}"),
+        ("{{ .List.X }}", "can't evaluate field X in type interface {}"),
+        # ...but a pipeline result is the concrete value
+        ("{{ (.Name).X }}", "can't evaluate field X in type string"),
+        ("{{ $n := .Name }}{{ $n.X }}", "can't evaluate field X in type string"),
+        ("{{ with .Name }}{{ .X }}{{ end }}", "can't evaluate field X in type string"),
+    ],
+)
+def test_error_type_names(text: str, message: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        run(text)
+    assert caught.value.message.endswith(message)
+
+
+def test_chain_errors_point_at_the_chain_head() -> None:
+    with pytest.raises(TemplateError) as caught:
+        run('{{ ("x").A }}')
+    assert caught.value.message == (
+        'template: :1:4: executing "" at <"x">: can\'t evaluate field A in type string'
+    )
 
 
 def test_variable_holding_nil_yields_nil_fields() -> None:

@@ -84,6 +84,8 @@ def test_value_v(value: Any, expected: str) -> None:
         ("%s", [["a", "b"]], "[a b]"),
         ("%v", [None], "<nil>"),
         ("%x", [1.5], "0x1.8p+00"),
+        ("%T %T %T %T %T", [1, 1.5, "s", [1], None], "int float64 string []interface {} <nil>"),
+        ("%#v %#v", ["str", 42], '"str" 42'),
     ],
 )  # fmt: skip
 def test_printf(fmt: str, args: list[Any], expected: str) -> None:

@@ -83,11 +83,13 @@ async def generate(request: Request) -> Response:
     lease = await context.scheduler.acquire(resolved.ref, options, keep_alive)
     try:
         if not body.prompt and not body.suffix:
+            await lease.release()
             return json_response(load_only("generate", body.model, "load"))
         prompt = await _generate_prompt(
             resolved, body, lease.runner, lease.loaded.spec.num_ctx, think
         )
         if body.debug_render_only:
+            await lease.release()
             return json_response(
                 {
                     "model": body.model,
@@ -142,6 +144,7 @@ async def chat(request: Request) -> Response:
     lease = await context.scheduler.acquire(resolved.ref, options, keep_alive)
     try:
         if not body.messages:
+            await lease.release()
             return json_response(load_only("chat", body.model, "load"))
         messages = prompts.chat_messages(resolved.model, [m.as_dict() for m in body.messages])
         template = prompts.chat_template(resolved.model)
@@ -157,6 +160,7 @@ async def chat(request: Request) -> Response:
                 **render_args,
             )
         if body.debug_render_only:
+            await lease.release()
             return json_response(
                 {
                     "model": body.model,

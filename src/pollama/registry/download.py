@@ -34,7 +34,6 @@ from pollama.store.blobs import BlobStore, digest_file
 log = logging.getLogger(__name__)
 
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
-WRITE_CHUNK = 1 << 16
 
 
 class BlobDownload:
@@ -149,7 +148,7 @@ class BlobDownload:
             raise ShortRead(f"connection closed at byte {part.next_offset}")
 
     async def _write_body(self, part: Part, response: httpx.Response) -> None:
-        chunks = response.aiter_raw(WRITE_CHUNK).__aiter__()
+        chunks = response.aiter_raw().__aiter__()  # as received: no buffering to a size
         saved_at = time.monotonic()
         while not part.done:
             try:

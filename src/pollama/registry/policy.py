@@ -37,15 +37,22 @@ class TransferPolicy:
         return float(min(self.max_backoff, self.backoff_base * 2 ** max(0, failures - 1)))
 
 
-async def retry(policy: TransferPolicy, what: str, operation: Callable[[], Awaitable[T]]) -> T:
-    """Run `operation`, again after a backoff while it fails transiently (max_retries tries)."""
+async def retry(
+    policy: TransferPolicy,
+    what: str,
+    operation: Callable[[], Awaitable[T]],
+    tries: int | None = None,
+) -> T:
+    """Run `operation`, again after a backoff while it fails transiently (`tries` times at most,
+    default max_retries)."""
+    tries = policy.max_retries if tries is None else tries
     failures = 0
     while True:
         try:
             return await operation()
         except Exception as exc:
             failures += 1
-            if not is_transient(exc) or failures >= policy.max_retries:
+            if not is_transient(exc) or failures >= tries:
                 raise
             delay = policy.backoff(failures)
             log.info("%s: %r, retrying in %.1fs", what, exc, delay)

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
+import httpx
+
 from pollama.errors import BadRequest, PollamaError
 from pollama.names import Name
 from pollama.registry.client import RegistryClient
@@ -21,6 +23,7 @@ from pollama.store.manifest import Layer, Manifest
 if TYPE_CHECKING:
     from pollama.registry.service import Registry
 
+MANIFEST_TRIES = 3
 MANIFEST_ACCEPT = f"{media_types.MANIFEST}, {media_types.OCI_MANIFEST}"
 _SUPPORTED = (media_types.MANIFEST, media_types.OCI_MANIFEST)
 
@@ -45,7 +48,10 @@ async def fetch_manifest(client: RegistryClient, tag: str) -> bytes:
         return raw
 
     try:
-        return await retry(client.policy, f"manifest {url}", get)
+        # few tries: a registry that cannot be reached at all should fail the pull quickly
+        return await retry(client.policy, f"manifest {url}", get, tries=MANIFEST_TRIES)
+    except httpx.TransportError as exc:
+        raise PollamaError(f"pull model manifest: GET {url}: {exc or type(exc).__name__}") from None
     except RegistryNotFound:
         raise ManifestNotFound() from None
     except RegistryError as exc:

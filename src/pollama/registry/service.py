@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from pollama.errors import PollamaError
 from pollama.names import Name
 from pollama.registry.client import RegistryClient
 from pollama.registry.config import RegistryConfig
@@ -34,10 +35,21 @@ class Registry:
         """Ollama's pull progress stream (§1.11); errors are raised from the iterator."""
         from pollama.registry.pull import pull_model
 
-        return pull_model(self, model, insecure=insecure)
+        return _worded(pull_model(self, model, insecure=insecure))
 
     def push(self, model: str, *, insecure: bool = False) -> AsyncIterator[dict[str, Any]]:
         """Ollama's push progress stream (§1.11); errors are raised from the iterator."""
         from pollama.registry.push import push_model
 
-        return push_model(self, model, insecure=insecure)
+        return _worded(push_model(self, model, insecure=insecure))
+
+
+async def _worded(events: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    """`events`, with network failures raised as `PollamaError`s (shown to the user as is)."""
+    try:
+        async for event in events:
+            yield event
+    except httpx.TransportError as exc:
+        raise PollamaError(f"{type(exc).__name__}: {exc}" if str(exc) else repr(exc)) from exc
+    finally:
+        await events.aclose()  # type: ignore[attr-defined]

@@ -82,13 +82,23 @@ async def fit_messages(
     **render_args: Any,
 ) -> str:
     """Render, dropping the oldest messages until the prompt fits `num_ctx` tokens. System
-    messages and the last message are always kept (§1.3.4)."""
-    prompt = template.render(messages, **render_args)
+    messages and the last message are always kept (§1.3.4): the smallest such start index is
+    found by binary search (a later start never gives a longer prompt)."""
+
+    def from_start(start: int) -> str:
+        kept = [m for m in messages[:start] if m.get("role") == "system"] + messages[start:]
+        return template.render(kept, **render_args)
+
+    prompt = from_start(0)
     if len(messages) <= 1 or len(await tokenize(prompt)) <= num_ctx:
         return prompt
-    for start in range(1, len(messages)):
-        kept = [m for m in messages[:start] if m.get("role") == "system"] + messages[start:]
-        prompt = template.render(kept, **render_args)
-        if len(await tokenize(prompt)) <= num_ctx:
-            return prompt
-    return prompt  # only the last message is left: the runner's shift/truncation takes over
+    low, high = 1, len(messages) - 1  # invariant: starts below `low` do not fit
+    best = from_start(high)
+    while low < high:
+        middle = (low + high) // 2
+        candidate = from_start(middle)
+        if len(await tokenize(candidate)) <= num_ctx:
+            high, best = middle, candidate
+        else:
+            low = middle + 1
+    return best  # may still be too long: the runner's shift/truncation takes over

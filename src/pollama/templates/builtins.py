@@ -142,8 +142,9 @@ def index(item: Any, *indexes: Any) -> Any:
         if isinstance(item, (str, bytes, list, tuple)):
             sequence = item.encode() if isinstance(item, str) else item
             position = _index_arg(key, len(sequence))
-            if position == len(sequence):
-                raise FuncError(f"index out of range: {position}")
+            if position == len(sequence):  # passes Go's bound check, then reflect panics
+                kind = "string" if isinstance(item, str) else "slice"
+                raise FuncError(f"reflect: {kind} index out of range")
             item = sequence[position]
         elif isinstance(item, dict):
             if is_nil(key):

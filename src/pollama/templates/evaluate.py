@@ -12,7 +12,13 @@ from typing import Any, NoReturn
 
 from pollama.templates.builtins import FUNCTIONS, FuncError, Function
 from pollama.templates.errors import TemplateError
-from pollama.templates.gotypes import NIL, GoStruct, go_type_name, is_true
+from pollama.templates.gotypes import (
+    NIL,
+    GoStruct,
+    element_in_interface,
+    go_type_name,
+    is_true,
+)
 from pollama.templates.literals import go_quote
 from pollama.templates.nodes import (
     BoolNode,
@@ -41,8 +47,12 @@ class Evaluator:
         self.source = source
         self.trees = trees
         self.name = name
-        self.vars: list[list[Any]] = []  # [name, value] pairs, innermost last
+        self.vars: list[list[Any]] = []  # [name, value, held in an interface?], innermost last
         self.node: Node | None = None
+        # Whether dot / the last field looked up sit in a Go interface (an `any` slot): Go then
+        # names their type "interface {}" in errors.
+        self.dot_iface = False
+        self.last_iface = False
         self.depth = 0
         self.out: list[str] = []
 
@@ -71,11 +81,8 @@ class Evaluator:
                 return entry
         self.errorf(f"undefined variable: {name}")
 
-    def var_value(self, name: str) -> Any:
-        return self._find_var(name)[1]
-
-    def set_var(self, name: str, value: Any) -> None:
-        self._find_var(name)[1] = value
+    def set_var(self, name: str, value: Any, in_iface: bool = False) -> None:
+        self._find_var(name)[1:] = [value, in_iface]
 
     # --- expressions ------------------------------------------------------------------------
 
@@ -90,7 +97,7 @@ class Evaluator:
             if pipe.is_assign:
                 self.set_var(var.ident[0], value)
             else:
-                self.vars.append([var.ident[0], value])
+                self.vars.append([var.ident[0], value, False])
         return value
 
     def not_a_function(self, args: list[Node], final: Any) -> None:
@@ -101,7 +108,7 @@ class Evaluator:
         first = cmd.args[0]
         if isinstance(first, FieldNode):
             self.node = first
-            return self.eval_field_chain(dot, dot, first.ident, cmd.args, final)
+            return self.eval_field_chain(dot, dot, first.ident, cmd.args, final, self.dot_iface)
         if isinstance(first, ChainNode):
             return self.eval_chain(dot, first, cmd.args, final)
         if isinstance(first, IdentifierNode):
@@ -155,49 +162,67 @@ class Evaluator:
         if isinstance(chain.node, NilNode):
             self.errorf(f"indirection through explicit nil in {chain}")
         receiver = self.eval_arg(dot, chain.node)
-        self.node = chain
         return self.eval_field_chain(dot, receiver, chain.fields, args, final)
 
     def eval_variable(
         self, dot: Any, var: VariableNode, args: list[Node] | None, final: Any
     ) -> Any:
         self.node = var
-        value = self.var_value(var.ident[0])
+        entry = self._find_var(var.ident[0])
         if len(var.ident) == 1:
             self.not_a_function(args or [var], final)
-            return value
-        return self.eval_field_chain(dot, value, var.ident[1:], args, final)
+            return entry[1]
+        return self.eval_field_chain(dot, entry[1], var.ident[1:], args, final, entry[2])
 
     def eval_field_chain(
-        self, dot: Any, receiver: Any, names: list[str], args: list[Node] | None, final: Any
+        self,
+        dot: Any,
+        receiver: Any,
+        names: list[str],
+        args: list[Node] | None,
+        final: Any,
+        receiver_iface: bool = False,
     ) -> Any:
         for name in names[:-1]:
-            receiver = self.eval_field(dot, name, None, MISSING, receiver)
-        return self.eval_field(dot, names[-1], args, final, receiver)
+            receiver = self.eval_field(dot, name, None, MISSING, receiver, receiver_iface)
+            receiver_iface = self.last_iface
+        return self.eval_field(dot, names[-1], args, final, receiver, receiver_iface)
 
     def eval_field(
-        self, dot: Any, name: str, args: list[Node] | None, final: Any, receiver: Any
+        self,
+        dot: Any,
+        name: str,
+        args: list[Node] | None,
+        final: Any,
+        receiver: Any,
+        receiver_iface: bool = False,
     ) -> Any:
+        self.last_iface = False
         if receiver is None:
             return None  # Go's invalid value: looking into it quietly yields nothing
         if receiver is NIL:
             self.errorf(f"nil pointer evaluating interface {{}}.{name}")
         method = _go_method(receiver, name)
         if method is not None:  # Go looks for a method first
-            return self.eval_call(dot, Function(method, 0), False, self.node, name, args, final)
+            result = self.eval_call(dot, Function(method, 0), False, self.node, name, args, final)
+            self.last_iface = False
+            return result
         has_args = (args is not None and len(args) > 1) or final is not MISSING
         if isinstance(receiver, GoStruct):
             if name in receiver.go_fields():
                 if has_args:
                     self.errorf(f"{name} has arguments but cannot be invoked as function")
                 value = getattr(receiver, name)
+                self.last_iface = name in receiver.go_interface_fields()
                 return NIL if value is None else value
         elif isinstance(receiver, dict):
             if has_args:
                 self.errorf(f"{name} is not a method but has arguments")
             value = receiver.get(name)
+            self.last_iface = element_in_interface(receiver, value)
             return NIL if value is None else value
-        self.errorf(f"can't evaluate field {name} in type {go_type_name(receiver)}")
+        type_name = "interface {}" if receiver_iface else go_type_name(receiver)
+        self.errorf(f"can't evaluate field {name} in type {type_name}")
 
     def eval_function(
         self, dot: Any, ident: IdentifierNode, node: Node, args: list[Node] | None, final: Any
@@ -260,7 +285,7 @@ class Evaluator:
                 self.errorf("cannot assign nil to string")
             return None
         elif isinstance(node, FieldNode):
-            value = self.eval_field_chain(dot, dot, node.ident, [node], MISSING)
+            value = self.eval_field_chain(dot, dot, node.ident, [node], MISSING, self.dot_iface)
         elif isinstance(node, VariableNode):
             value = self.eval_variable(dot, node, None, MISSING)
         elif isinstance(node, PipeNode):

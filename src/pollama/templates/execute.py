@@ -8,10 +8,18 @@ Execution errors carry Go's message and position, e.g.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pollama.templates.evaluate import Evaluator
-from pollama.templates.gotypes import NIL, GoStruct, go_type_name, is_nil, is_true
+from pollama.templates.gotypes import (
+    NIL,
+    GoStruct,
+    element_in_interface,
+    go_type_name,
+    is_nil,
+    is_true,
+)
 from pollama.templates.literals import go_quote
 from pollama.templates.nodes import (
     ActionNode,
@@ -40,7 +48,7 @@ class Executor(Evaluator):
     """Runs one template against one data value; create one per execution."""
 
     def run(self, root: ListNode, data: Any) -> str:
-        self.vars = [["$", data]]
+        self.vars = [["$", data, False]]
         try:
             self.walk(data, root)
         except RecursionError:
@@ -88,7 +96,10 @@ class Executor(Evaluator):
         try:
             value = self.eval_pipeline(dot, node.pipe)
             if is_true(value):
-                self.walk(value if node.kind == "with" else dot, node.body)
+                if node.kind == "with":
+                    self._walk_with_dot(value, False, node.body)
+                else:
+                    self.walk(dot, node.body)
             elif node.else_body is not None:
                 self.walk(dot, node.else_body)
         finally:
@@ -113,20 +124,23 @@ class Executor(Evaluator):
         body_mark = len(self.vars)
         pipe = node.pipe
 
-        def one_iteration(index: Any, elem: Any) -> None:
+        def one_iteration(index: Any, elem: Any, in_iface: bool) -> None:
             if pipe.decl:
                 if pipe.is_assign:
                     target = pipe.decl[0].ident[0]
-                    self.set_var(target, index if len(pipe.decl) > 1 else elem)
-                else:
-                    self.vars[-1][1] = elem  # the last declared variable gets the element
+                    if len(pipe.decl) > 1:
+                        self.set_var(target, index)
+                    else:
+                        self.set_var(target, elem, in_iface)
+                else:  # the last declared variable gets the element
+                    self.vars[-1][1:] = [elem, in_iface]
             if len(pipe.decl) > 1:
                 if pipe.is_assign:
-                    self.set_var(pipe.decl[1].ident[0], elem)
+                    self.set_var(pipe.decl[1].ident[0], elem, in_iface)
                 else:
-                    self.vars[-2][1] = index
+                    self.vars[-2][1:] = [index, False]
             try:
-                self.walk(elem, node.body)
+                self._walk_with_dot(elem, in_iface, node.body)
             except _Continue:
                 pass
             finally:
@@ -138,18 +152,26 @@ class Executor(Evaluator):
             if len(pipe.decl) > 1:
                 self.errorf(f"can't use {value} to iterate over more than one variable")
             for i in range(value):
-                one_iteration(None, i)
+                one_iteration(None, i, False)
             return value > 0
-        elif isinstance(value, (list, tuple, bytes)):
-            for i, elem in enumerate(value):
-                one_iteration(i, NIL if elem is None else elem)
-            return len(value) > 0
+        if isinstance(value, (list, tuple, bytes)):
+            pairs: Iterable[tuple[Any, Any]] = enumerate(value)
         elif isinstance(value, dict):
-            for key in sorted(value, key=_map_key_order):
-                elem = value[key]
-                one_iteration(key, NIL if elem is None else elem)
-            return len(value) > 0
-        self.errorf(f"range can't iterate over {format_value(value)}")
+            pairs = ((key, value[key]) for key in sorted(value, key=_map_key_order))
+        else:
+            self.errorf(f"range can't iterate over {format_value(value)}")
+        concrete = isinstance(value, bytes)
+        for key, elem in pairs:
+            in_iface = not concrete and element_in_interface(value, elem)
+            one_iteration(key, NIL if elem is None else elem, in_iface)
+        return len(value) > 0
+
+    def _walk_with_dot(self, dot: Any, in_iface: bool, node: Node) -> None:
+        saved, self.dot_iface = self.dot_iface, in_iface
+        try:
+            self.walk(dot, node)
+        finally:
+            self.dot_iface = saved
 
     def walk_template(self, dot: Any, node: TemplateNode) -> None:
         self.node = node
@@ -160,10 +182,10 @@ class Executor(Evaluator):
             self.errorf(f"exceeded maximum template depth ({MAX_TEMPLATE_DEPTH})")
         new_dot = self.eval_pipeline(dot, node.pipe) if node.pipe is not None else None
         saved = (self.vars, self.name)
-        self.vars, self.name = [["$", new_dot]], node.name  # templates see no caller variables
+        self.vars, self.name = [["$", new_dot, False]], node.name  # no caller variables
         self.depth += 1
         try:
-            self.walk(new_dot, root)
+            self._walk_with_dot(new_dot, False, root)
         finally:
             self.vars, self.name = saved
             self.depth -= 1

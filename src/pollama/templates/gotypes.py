@@ -39,6 +39,7 @@ class GoStruct:
 
     go_type: ClassVar[str] = "struct"
     _go_field_names: ClassVar[tuple[str, ...]]
+    _go_iface_names: ClassVar[frozenset[str]]
     go_pointer: ClassVar[bool] = False  # a *T prints as &{...}
 
     @classmethod
@@ -49,12 +50,27 @@ class GoStruct:
             cls._go_field_names = names  # cached per class
         return names
 
+    @classmethod
+    def go_interface_fields(cls) -> frozenset[str]:
+        """Fields of Go type `any` (annotated `Any` here)."""
+        names = cls.__dict__.get("_go_iface_names")
+        if names is None:
+            names = frozenset(f.name for f in fields(cls) if f.type in ("Any", Any))  # type: ignore[arg-type]
+            cls._go_iface_names = names
+        return names
+
     def go_method(self, name: str) -> Callable[[], Any] | None:
         """A Go method without arguments callable as `.Name`, if the type has one."""
         return None
 
     def __bool__(self) -> bool:
         return True  # struct values are always true in Go templates
+
+
+def element_in_interface(container: Any, element: Any) -> bool:
+    """Whether Go holds this list/map element in an `any` slot (JSON data does; typed lists of
+    structs and strings do not)."""
+    return not isinstance(element, GoStruct) and not getattr(container, "go_concrete", False)
 
 
 def is_nil(value: Any) -> bool:

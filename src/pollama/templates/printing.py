@@ -228,6 +228,10 @@ def _format_struct(value: GoStruct, spec: Spec) -> str:
 def format_value(value: Any, spec: Spec = V, *, nested: bool = False) -> str:
     """Format one operand the way Go's fmt does for the verb in `spec`."""
     verb = spec.verb
+    if verb == "T":
+        return pad("<nil>" if is_nil(value) else go_type_name(value), spec)
+    if verb == "v" and spec.sharp and isinstance(value, str):
+        return pad(go_quote(value), spec)  # %#v: Go syntax
     if is_nil(value):
         return pad("<nil>", spec) if verb == "v" else bad_verb(value, spec)
     go_str = getattr(value, "__go_str__", None)

@@ -66,6 +66,7 @@ class PropertyType(list[str]):
     """api.PropertyType: one JSON-schema type name or a union of them."""
 
     go_type = "api.PropertyType"
+    go_concrete = True  # []string
 
     def __go_str__(self) -> str:
         if not self:
