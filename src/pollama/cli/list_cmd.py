@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from pollama.cli.console import console
+from pollama.cli.console import console, print_unsqueezed
 from pollama.cli.humanize import human_bytes, human_time
 
 
@@ -49,4 +49,4 @@ def render(models: list[dict[str, Any]], prefix: str = "") -> None:
             human_bytes(int(model["size"])),
             human_time(parse_go_time(model["modified_at"])),
         )
-    console.print(table)
+    print_unsqueezed(console, table)

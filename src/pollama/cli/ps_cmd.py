@@ -7,11 +7,10 @@ import time
 from typing import Any
 
 from rich.console import Console
-from rich.measure import Measurement
-from rich.table import Table
 
 from pollama.cli.api_client import ApiClient
 from pollama.cli.console import console as default_console
+from pollama.cli.console import print_unsqueezed
 from pollama.cli.humanize import human_bytes, human_time
 from pollama.cli.list_cmd import parse_go_time, plain_table
 from pollama.errors import NotFound, PollamaError
@@ -68,21 +67,6 @@ def render(models: list[dict[str, Any]], prefix: str = "", out: Console | None =
     for row in rows(models, prefix):
         table.add_row(*row)
     print_unsqueezed(out, table)
-
-
-def print_unsqueezed(out: Console, table: Table) -> None:
-    """Print at the table's natural width when writing to a pipe or file (which rich takes to
-    be 80 columns wide), so scripts never see cut-off names; a terminal still gets a fit."""
-    if out.is_terminal:
-        out.print(table)
-        return
-    natural = Measurement.get(out, out.options.update_width(10_000), table).maximum
-    saved = out.width
-    out.width = max(saved, natural)
-    try:
-        out.print(table)
-    finally:
-        out.width = saved
 
 
 def ps(client: ApiClient, prefix: str = "") -> None:

@@ -120,7 +120,10 @@ class Creator:
         if any(a.media_type != media_types.ADAPTER for a in plan.adapters):
             raise BadRequest("adapter file is not a LoRA adapter (general.type must be 'adapter')")
         if request.get("template") is not None:
-            templates.validate(request["template"])
+            try:
+                templates.validate(request["template"])
+            except templates.TemplateError as exc:
+                raise BadRequest(f"template error: {exc.message}") from None
             plan.template = request["template"]
         plan.system = request.get("system")
         plan.licenses = _licenses(request.get("license"))
