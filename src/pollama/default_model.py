@@ -39,9 +39,8 @@ def modelfile_text(gguf: Path) -> str:
 
 
 def ensure_default_model(client: Client) -> None:
-    if client.http.post("/api/show", json={"model": DEFAULT_MODEL}).status_code == 200:
-        err_console.print(f"[dim]{DEFAULT_MODEL} is already available[/dim]")
-        return
+    """Create (or refresh) `gemma3:270m` from the shipped Modelfile. Creating is idempotent and
+    cheap once the GGUF blob is in the store, so a changed Modelfile always takes effect."""
     with tempfile.TemporaryDirectory() as tmp:
         modelfile = Path(tmp) / "Modelfile"
         modelfile.write_text(modelfile_text(gguf_path()), encoding="utf-8")

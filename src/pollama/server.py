@@ -20,7 +20,8 @@ from pollama.errors import BadRequest, PollamaError
 from pollama.http_guards import allowed_origins
 from pollama.middleware import GuardMiddleware
 from pollama.models.create import Creator
-from pollama.runner.client import RunnerClient
+from pollama.runner.client import RunnerClient, plan_memory
+from pollama.runner.memory import available_memory
 from pollama.runner.types import RunnerSpec
 from pollama.scheduler import Scheduler
 from pollama.settings import Settings
@@ -42,6 +43,13 @@ async def start_runner(spec: RunnerSpec) -> RunnerClient:
     return await RunnerClient.start(spec)
 
 
+def memory_fits(spec: RunnerSpec) -> bool:
+    """Whether a runner for `spec` fits in the memory free now (the scheduler evicts idle
+    runners until it does; `RunnerClient.start` makes the final, refusing check)."""
+    available = spec.memory_limit if spec.memory_limit is not None else available_memory()
+    return plan_memory(spec).total <= available
+
+
 def create_app(
     settings: Settings,
     store: Store | None = None,
@@ -49,7 +57,7 @@ def create_app(
 ) -> FastAPI:
     """The app with its dependencies; tests pass their own store or scheduler."""
     store = store or Store(settings.models)
-    scheduler = scheduler or Scheduler(settings, start_runner)
+    scheduler = scheduler or Scheduler(settings, start_runner, fits=memory_fits)
     context = ServerContext(
         settings=settings,
         store=store,

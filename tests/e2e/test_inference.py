@@ -228,3 +228,24 @@ def test_disconnect_frees_the_slot(single_slot_server: RunningServer) -> None:
         timeout=180,
     )
     assert quick.status_code == 200 and quick.json()["done"]
+
+
+def test_oversized_load_is_refused_with_the_numbers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    running = start_server(tmp_path_factory.mktemp("small"), {"POLLAMA_MEMORY_LIMIT": "100000000"})
+    try:
+        create_gemma(running.url)
+        refused = httpx.post(
+            f"{running.url}/api/generate",
+            json={"model": "gemma3:270m", "prompt": "Hi", "stream": False},
+            timeout=120,
+        )
+        assert refused.status_code == 500
+        message = refused.json()["error"]
+        assert message.startswith("model requires more system memory (")
+        assert "100000000 available" in message
+        assert httpx.get(running.url).text == "Ollama is running"  # the server stays up
+        assert httpx.get(f"{running.url}/api/ps").json() == {"models": []}
+    finally:
+        stop_server(running.process)

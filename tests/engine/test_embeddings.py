@@ -21,7 +21,9 @@ def test_shape_and_token_counts(runner: RunnerClient, loop_thread: LoopThread) -
     expected = [len(loop_thread.run(runner.tokenize(text))) for text in TEXTS]
     assert result.token_counts == expected
     assert result.prompt_eval_count == sum(expected)
-    assert all(np.isfinite(vector).all() and np.linalg.norm(vector) > 0 for vector in result.embeddings)
+    assert all(
+        np.isfinite(vector).all() and np.linalg.norm(vector) > 0 for vector in result.embeddings
+    )
 
 
 def test_deterministic_and_batch_equals_one_by_one(
@@ -46,7 +48,9 @@ def test_input_longer_than_the_context_is_a_clear_error(
     assert error.value.message == "the input length exceeds the context length"
 
 
-def test_empty_list_and_generation_still_works(runner: RunnerClient, loop_thread: LoopThread) -> None:
+def test_empty_list_and_generation_still_works(
+    runner: RunnerClient, loop_thread: LoopThread
+) -> None:
     assert loop_thread.run(runner.embed([])).embeddings == []
     from tests.engine.harness import collect, greedy
 

@@ -136,7 +136,9 @@ def test_invalid_grammar_is_a_clear_400(runner: RunnerClient, loop_thread: LoopT
     assert loop_thread.run(runner.health())["status"] == "ok"  # the runner is fine
 
 
-def test_sampling_with_a_seed_is_reproducible(runner: RunnerClient, loop_thread: LoopThread) -> None:
+def test_sampling_with_a_seed_is_reproducible(
+    runner: RunnerClient, loop_thread: LoopThread
+) -> None:
     options = {"temperature": 1.0, "top_k": 50, "top_p": 0.95, "min_p": 0.01, "seed": 42}
     options |= {"repeat_penalty": 1.2, "presence_penalty": 0.5, "frequency_penalty": 0.5}
     options |= {"typical_p": 0.9, "num_predict": 12}
@@ -148,7 +150,10 @@ def test_sampling_with_a_seed_is_reproducible(runner: RunnerClient, loop_thread:
 
 def test_logprobs(runner: RunnerClient, loop_thread: LoopThread) -> None:
     params = GenerateParams(
-        prompt=PROMPTS[0], options={"temperature": 0, "num_predict": 4}, logprobs=True, top_logprobs=3
+        prompt=PROMPTS[0],
+        options={"temperature": 0, "num_predict": 4},
+        logprobs=True,
+        top_logprobs=3,
     )
     chunks = loop_thread.run(collect(runner, params))
     logprobs = [lp for chunk in chunks for lp in (chunk.logprobs or [])]

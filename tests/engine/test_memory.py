@@ -6,9 +6,9 @@ import pytest
 
 from pollama.runner.memory import (
     GiB,
-    MiB,
     InsufficientMemory,
     MemoryEstimate,
+    MiB,
     ModelShape,
     available_memory,
     check_fits,
@@ -59,10 +59,12 @@ def test_kv_cache_matches_llama_cpp_allocation() -> None:
     # llama.cpp reports 48 MiB (3 global layers) + 240 MiB (15 SWA layers) for 4 x 4096 f16.
     estimate = estimate_memory(gemma(), num_ctx=4096, num_parallel=4, swa_full=True)
     assert estimate.kv_cache == 288 * MiB
-    # Without a full-size SWA cache it allocates 512 x 4 + 512 cells for those layers.
-    assert kv_cells(gemma(), 4096, 4, 512, swa_full=False) == (16384, 2560)
+    # Without a full-size SWA cache each stream has 512 + 512 cells for those layers.
+    assert kv_cells(gemma(), 4096, 512, swa_full=False) == (4096, 1024)
     small = estimate_memory(gemma(), num_ctx=4096, num_parallel=4, swa_full=False)
-    assert small.kv_cache == 48 * MiB + int(37.5 * MiB)
+    assert small.kv_cache == 48 * MiB + 60 * MiB
+    # Cells per stream are rounded up to 256: 4 x 1000 is allocated as 4 x 1024.
+    assert estimate_memory(gemma(), num_ctx=1000, num_parallel=4).kv_cache == 72 * MiB
 
 
 def test_quantized_kv_types_shrink_the_cache() -> None:
@@ -80,13 +82,17 @@ def test_llama_style_model_without_sliding_window() -> None:
 
 def test_compute_estimate_is_close_to_llama_cpp_reports() -> None:
     # Reported by llama.cpp (compute buffer + logits output buffer), flash attention on:
-    # 4 x 4096 cells, ubatch 512 -> 49.77 + 4 MiB; 1 x 4096, ubatch 128 -> 6.44 + 1 MiB.
-    big = estimate_memory(gemma(), num_ctx=4096, num_parallel=4, num_batch=512).compute
-    small = estimate_memory(gemma(), num_ctx=4096, num_parallel=1, num_batch=128).compute
-    assert big == pytest.approx(53.77 * MiB, rel=0.1)
-    assert small == pytest.approx(7.44 * MiB, rel=0.1)
-    no_flash = estimate_memory(gemma(), num_ctx=4096, num_parallel=4, flash_attention=False)
-    assert no_flash.compute == pytest.approx(205.76 * MiB, rel=0.15)
+    # 4 x 4096, ubatch 512 -> 25.77 + 4 MiB; 4 x 1000 -> 19.77 + 4 MiB;
+    # 2 x 4096, ubatch 128, small SWA cache -> 5.63 + 2 MiB; flash off, 1 x 2048 -> 33.76 + 1.
+    def compute(**kwargs: object) -> int:
+        return estimate_memory(gemma(), **kwargs).compute  # type: ignore[arg-type]
+
+    assert compute(num_ctx=4096, num_parallel=4) == pytest.approx(29.77 * MiB, rel=0.1)
+    assert compute(num_ctx=1000, num_parallel=4) == pytest.approx(23.77 * MiB, rel=0.1)
+    assert compute(num_ctx=4096, num_parallel=2, num_batch=128, swa_full=False) == pytest.approx(
+        7.63 * MiB, rel=0.1
+    )
+    assert compute(num_ctx=2048, flash_attention=False) == pytest.approx(34.76 * MiB, rel=0.1)
 
 
 def test_total_adds_every_part() -> None:

@@ -25,7 +25,9 @@ def test_known_keys_are_taken_and_others_ignored() -> None:
     assert options.greedy and options.top_k == 5 and options.stop == ("a", "b")
     assert options.seed == -1
     assert RequestOptions.from_dict({"repeat_penalty": 1.1}).penalties_active
-    assert not RequestOptions.from_dict({"repeat_penalty": 1.1, "repeat_last_n": 0}).penalties_active
+    assert not RequestOptions.from_dict(
+        {"repeat_penalty": 1.1, "repeat_last_n": 0}
+    ).penalties_active
 
 
 def test_num_predict_is_capped_at_ten_contexts() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.table import Table
 
-from pollama.cli.console import console
+from pollama.cli.console import console, print_unsqueezed
 
 
 def _section(title: str, rows: list[list[str]]) -> None:
@@ -18,12 +18,12 @@ def _section(title: str, rows: list[list[str]]) -> None:
         table.add_column(no_wrap=True)
     for row in rows:
         table.add_row(*row)
-    console.print(table)
+    print_unsqueezed(console, table)
     console.print()
 
 
 def _indent_rows(rows: list[list[str]]) -> list[list[str]]:
-    return [["  " + row[0], *row[1:]] for row in rows]
+    return [["    " + row[0], *row[1:]] for row in rows]
 
 
 def _first_lines(text: str) -> list[list[str]]:

@@ -16,6 +16,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[RunnerSpec, argparse.Name
     parser.add_argument("--ctx-size", type=int, default=4096, help="context per slot (num_ctx)")
     parser.add_argument("--parallel", type=int, default=1, help="slots (num_parallel)")
     parser.add_argument("--batch-size", type=int, default=512, help="tokens per step")
+    parser.add_argument(
+        "--prefill-chunk", type=int, default=128, help="prompt tokens per aligned chunk"
+    )
     parser.add_argument("--threads", type=int, default=0, help="0 = every available CPU")
     parser.add_argument("--n-gpu-layers", type=int, default=-1, help="-1 = all that fit")
     parser.add_argument("--kv-cache-type", choices=KV_CACHE_TYPES, default="f16")
@@ -35,6 +38,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[RunnerSpec, argparse.Name
         num_ctx=args.ctx_size,
         num_parallel=args.parallel,
         num_batch=args.batch_size,
+        prefill_chunk=args.prefill_chunk,
         num_thread=args.threads,
         num_gpu=args.n_gpu_layers,
         kv_cache_type=args.kv_cache_type,
@@ -54,6 +58,7 @@ def spec_to_args(spec: RunnerSpec) -> list[str]:
         "--ctx-size", str(spec.num_ctx),
         "--parallel", str(spec.num_parallel),
         "--batch-size", str(spec.num_batch),
+        "--prefill-chunk", str(spec.prefill_chunk),
         "--threads", str(spec.num_thread),
         "--n-gpu-layers", str(spec.num_gpu),
         "--kv-cache-type", spec.kv_cache_type,

@@ -1,9 +1,16 @@
 """The batch loop: continuous batching over `num_parallel` slots, in one thread.
 
-Every step decodes ONE llama_batch holding the next token of every generating sequence plus
-a bounded chunk of prompts being evaluated (chunked prefill), then samples one token per
-sequence whose logits came out. New requests join at the next step; finished or cancelled
-ones leave at once and free their slot; requests beyond the slots wait in FIFO order.
+Every step decodes the next token of every generating sequence in ONE batch (one row per
+sequence), then evaluates a bounded amount of prompt (chunked prefill: one chunk while other
+sequences stream, so a long prompt never stalls them for long; up to `num_batch` tokens when
+nothing streams). New requests join at the next step; finished or cancelled ones leave at
+once and free their slot; requests beyond the slots wait in FIFO order.
+
+Exact results: each slot is its own KV stream (`kv_unified` off), so a sequence's cells never
+interleave with another's; prompt chunks are aligned to `prefill_chunk` and evaluated one
+sequence per llama_decode; generated tokens are one row per sequence. llama.cpp then computes
+the same numbers for a sequence whatever else runs beside it, so batched output equals
+one-at-a-time output token for token, and a prefix-cache hit equals a cold run (see slots.py).
 
 Only the engine thread touches the llama context. Other threads talk to it through
 `submit` / `cancel` / `embed` / `stop`, and it answers through the `emit` callback with
@@ -38,15 +45,6 @@ Emit = Callable[[list[Frame]], None]
 MAX_TOP_LOGPROBS = 20
 
 
-def prefill_chunk_size(num_batch: int) -> int:
-    """Prompt tokens per step while other sequences stream: a quarter batch, at least 32.
-
-    Small enough that a long prompt delays the tokens in flight by a fraction of a second,
-    large enough that prompt evaluation keeps most of its batched speed.
-    """
-    return max(32, num_batch // 4)
-
-
 class Engine:
     def __init__(self, model: Model, spec: RunnerSpec, emit: Emit) -> None:
         self.model = model
@@ -58,12 +56,14 @@ class Engine:
             n_batch=spec.num_batch,
             embeddings=False,
         )
+        if llama.llama_n_ctx_seq(self.ctx) < spec.num_ctx:
+            raise PollamaError("llama.cpp gave each sequence less context than num_ctx")
         self._memory = llama.llama_get_memory(self.ctx)
         self.can_shift = bool(llama.llama_memory_can_shift(self._memory))
         self._n_swa = int(llama.llama_model_n_swa(model.ptr))
         self.slots = [Slot(seq_id=i) for i in range(spec.num_parallel)]
-        self._batch = TokenBatch(spec.num_batch)
-        self._prefill_chunk = prefill_chunk_size(spec.num_batch)
+        self._batch = TokenBatch(max(spec.num_batch, spec.num_parallel))
+        self._chunk = spec.prefill_chunk_tokens
         self._embedder = Embedder(model, spec.num_ctx)
         self._commands: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.waiting: deque[Sequence] = deque()
@@ -185,13 +185,12 @@ class Engine:
 
     def _admit(self) -> None:
         while self.waiting:
-            choice = choose_slot(self.slots, self.waiting[0].prompt)
+            choice = choose_slot(self.slots, self.waiting[0].prompt, self._chunk)
             if choice is None:
                 return
             sequence = self.waiting.popleft()
             slot, keep = choice
-            import os
-            keep = self._trim(slot, 0 if os.environ.get("NOCACHE") else keep)
+            keep = self._trim(slot, keep)
             slot.busy = True
             self._clock += 1
             slot.last_used = self._clock
@@ -216,67 +215,73 @@ class Engine:
             keep = 0
         if keep == 0:
             llama.llama_memory_seq_rm(memory, slot.seq_id, -1, -1)
-        del slot.tokens[keep:]
+        slot.forget_after(keep)
         return keep
 
     # ---- one step ----------------------------------------------------------------------
 
     def _step(self) -> None:
-        batch = self._batch
-        batch.clear()
-        decoding = [s for s in self.active if s.prompt_done]
-        for sequence in decoding:
-            if sequence.n_past >= self.spec.num_ctx and not self._make_room(sequence):
-                continue
-            assert sequence.pending is not None and sequence.slot is not None
-            sequence.batch_index = batch.add(
-                sequence.pending, sequence.n_past, sequence.slot.seq_id, True
-            )
-        generating = [s for s in decoding if s in self.active]
-        budget = min(batch.room, self._prefill_chunk) if generating else batch.room
-        prefilling: list[tuple[Sequence, int]] = []
-        for sequence in self.active:
-            if sequence.prompt_done or budget <= 0:
-                continue
-            chunk = sequence.next_prompt_chunk(budget)
-            budget -= len(chunk)
-            completes = sequence.prompt_pos + len(chunk) == len(sequence.prompt)
-            assert sequence.slot is not None
-            sequence.mark_prompt_started()
-            last = batch.add_many(chunk, sequence.n_past, sequence.slot.seq_id, completes)
-            sequence.batch_index = last if completes else -1
-            prefilling.append((sequence, len(chunk)))
-        if batch.count == 0:
-            return
-        status = batch.decode(self.ctx)
-        if status != 0:
-            for sequence in generating + [s for s, _ in prefilling]:
-                self._fail(sequence, f"llama_decode failed with status {status}")
-            return
-        for sequence in generating:
-            assert sequence.slot is not None and sequence.pending is not None
-            sequence.slot.tokens.append(sequence.pending)
-            sequence.n_past += 1
-            sequence.pending = None
-        for sequence, size in prefilling:
-            assert sequence.slot is not None
-            sequence.slot.tokens.extend(sequence.next_prompt_chunk(size))
-            sequence.n_past += size
-            sequence.prompt_pos += size
-        now = time.perf_counter_ns()
-        for sequence, _ in prefilling:
-            if sequence.prompt_done:
-                sequence.prompt_finished = now
-                if sequence.max_new_tokens == 0:
-                    self._finish(sequence, "length")
-                else:
-                    self._sample(sequence)
-        for sequence in generating:
-            self._sample(sequence)
+        generating = [s for s in self.active if s.prompt_done]
+        ready = [s for s in generating if s.n_past < self.spec.num_ctx or self._make_room(s)]
+        if ready:
+            self._decode_next_tokens(ready)
+        budget = self._chunk if generating else self.spec.num_batch
+        for sequence in [s for s in self.active if not s.prompt_done]:
+            while budget > 0 and sequence in self.active and not sequence.prompt_done:
+                chunk = sequence.next_prompt_chunk(self._chunk)
+                budget -= len(chunk)
+                self._decode_prompt_chunk(sequence, chunk)
         for sequence in self.active:
             progress = sequence.progress_chunk()
             if progress is not None:
                 self._frames.append({"id": sequence.request_id, "chunk": progress.to_wire()})
+
+    def _decode_next_tokens(self, sequences: list[Sequence]) -> None:
+        """One batch: the pending token of every generating sequence, then sample each."""
+        batch = self._batch
+        batch.clear()
+        for sequence in sequences:
+            assert sequence.pending is not None and sequence.slot is not None
+            sequence.batch_index = batch.add(
+                sequence.pending, sequence.n_past, sequence.slot.seq_id, True
+            )
+        status = batch.decode(self.ctx)
+        if status != 0:
+            for sequence in sequences:
+                self._fail(sequence, f"llama_decode failed with status {status}")
+            return
+        for sequence in sequences:
+            assert sequence.slot is not None and sequence.pending is not None
+            sequence.slot.tokens.append(sequence.pending)
+            sequence.n_past += 1
+            sequence.pending = None
+            self._sample(sequence)
+
+    def _decode_prompt_chunk(self, sequence: Sequence, chunk: list[int]) -> None:
+        slot = sequence.slot
+        assert slot is not None
+        completes = sequence.prompt_pos + len(chunk) == len(sequence.prompt)
+        sequence.mark_prompt_started()
+        batch = self._batch
+        batch.clear()
+        last = batch.add_many(chunk, sequence.n_past, slot.seq_id, completes)
+        status = batch.decode(self.ctx)
+        if status != 0:
+            self._fail(sequence, f"llama_decode failed with status {status}")
+            return
+        whole_aligned_chunk = len(chunk) == self._chunk and slot.exact == sequence.n_past
+        slot.tokens.extend(chunk)
+        sequence.n_past += len(chunk)
+        sequence.prompt_pos += len(chunk)
+        if whole_aligned_chunk:
+            slot.exact = sequence.n_past
+        if completes:
+            sequence.prompt_finished = time.perf_counter_ns()
+            if sequence.max_new_tokens == 0:
+                self._finish(sequence, "length")
+            else:
+                sequence.batch_index = last
+                self._sample(sequence)
 
     def _sample(self, sequence: Sequence) -> None:
         index = sequence.batch_index
@@ -309,6 +314,7 @@ class Engine:
         llama.llama_memory_seq_rm(memory, slot.seq_id, keep, keep + discard)
         llama.llama_memory_seq_add(memory, slot.seq_id, keep + discard, sequence.n_past, -discard)
         del slot.tokens[keep : keep + discard]
+        slot.exact = min(slot.exact, keep)
         sequence.n_past -= discard
         sequence.shifted = True
         return True
@@ -328,7 +334,7 @@ class Engine:
         self._frames.append(_error(sequence.request_id, message, 500))
         if sequence.slot is not None:  # its KV is in an unknown state: forget it
             llama.llama_memory_seq_rm(self._memory, sequence.slot.seq_id, -1, -1)
-            sequence.slot.tokens.clear()
+            sequence.slot.forget_after(0)
         self._release(sequence)
 
     def _release(self, sequence: Sequence) -> None:
@@ -338,7 +344,7 @@ class Engine:
         slot = sequence.slot
         if slot is not None:
             if sequence.shifted:  # positions moved: not an exact cache any more
-                slot.tokens.clear()
+                slot.forget_after(0)
             slot.busy = False
             self._clock += 1
             slot.last_used = self._clock

@@ -3,15 +3,16 @@
 Pure functions (no llama.cpp) so the scheduler can reuse them. The estimate is
 
     weights   the GGUF's tensor bytes (mapped from the file, all touched once decoding runs)
-  + KV cache  per attention layer: cells x (head_dim_k + head_dim_v) x n_head_kv x bytes/elem
-              (f16 2, q8_0 34/32, q4_0 18/32), cells = num_ctx x num_parallel rounded up to 256;
-              sliding-window layers get the same cells with swa_full, else n_swa x parallel
-              + num_batch rounded up to 256, as llama.cpp allocates them
-  + compute   llama.cpp's graph buffer for one ubatch of num_batch tokens, fitted to its
-              reported sizes: per token 4 B x (3 n_ff + 2 n_embd + (n_head + 2 n_head_kv)
-              head_dim) of activations, the attention masks (f16, one row of cells per token
-              for the full and for the sliding-window layers; flash attention off adds f32
-              scores n_head x cells per token), and the logits of one output per slot
+  + KV cache  one stream per slot (the engine runs llama.cpp with kv_unified off), each of
+              num_ctx cells rounded up to 256; per attention layer and cell
+              (head_dim_k + head_dim_v) x n_head_kv x bytes/elem (f16 2, q8_0 34/32, q4_0
+              18/32); sliding-window layers get the same cells with swa_full, else
+              n_swa + num_batch rounded up to 256, as llama.cpp allocates them
+  + compute   llama.cpp's graph buffer for one ubatch of num_batch tokens, fitted to the sizes
+              it reports: per token 4 B x (3 n_ff + 2 n_embd + (n_head + 2 n_head_kv)
+              head_dim) of activations plus f16 attention masks over one stream's cells (full
+              and sliding-window layers); flash attention off adds ~3 B x n_head x cells of
+              scores; plus the logits of one output per slot
   + overhead  the Python runtime and libraries of the runner process (measured: ~100 MiB)
 """
 
@@ -121,14 +122,12 @@ def _pad(n: int, to: int = CELL_PADDING) -> int:
     return -(-n // to) * to
 
 
-def kv_cells(
-    shape: ModelShape, num_ctx: int, num_parallel: int, num_batch: int, swa_full: bool
-) -> tuple[int, int]:
-    """Cells llama.cpp allocates for (full layers, sliding-window layers)."""
-    full = _pad(num_ctx * num_parallel)
+def kv_cells(shape: ModelShape, num_ctx: int, num_batch: int, swa_full: bool) -> tuple[int, int]:
+    """Cells of one slot's stream for (full layers, sliding-window layers)."""
+    full = _pad(num_ctx)
     if not shape.sliding_window or swa_full:
         return full, full
-    return full, min(full, _pad(shape.sliding_window * num_parallel + num_batch))
+    return full, min(full, _pad(shape.sliding_window + num_batch))
 
 
 def estimate_memory(
@@ -142,23 +141,23 @@ def estimate_memory(
     flash_attention: bool = True,
 ) -> MemoryEstimate:
     bytes_per_element = KV_BYTES_PER_ELEMENT[kv_cache_type]
-    full_cells, swa_cells = kv_cells(shape, num_ctx, num_parallel, num_batch, swa_full)
+    full_cells, swa_cells = kv_cells(shape, num_ctx, num_batch, swa_full)
     kv = 0.0
     for layer in range(shape.n_layer):
         is_swa = bool(shape.swa_layers) and shape.swa_layers[layer]
-        cells = swa_cells if is_swa else full_cells
+        cells = (swa_cells if is_swa else full_cells) * num_parallel
         head_kv = shape.n_head_kv[layer] if layer < len(shape.n_head_kv) else 0
         kv += cells * (shape.head_dim_k + shape.head_dim_v) * head_kv * bytes_per_element
-    ubatch = min(num_batch, num_ctx * num_parallel)
+    ubatch = min(num_batch, full_cells)
     head_dim = max(shape.head_dim_k, shape.head_dim_v)
     max_head_kv = max(shape.n_head_kv, default=0)
     activations = 4 * (
         3 * shape.n_ff + 2 * shape.n_embd + (shape.n_head + 2 * max_head_kv) * head_dim
     )
-    mask_rows = full_cells + (swa_cells if shape.sliding_window else 0)
-    per_token = activations + 2 * mask_rows
+    masked_cells = full_cells + (swa_cells if shape.sliding_window else 0)
+    per_token = activations + 2 * masked_cells
     if not flash_attention:
-        per_token += 2 * mask_rows + 4 * shape.n_head * full_cells
+        per_token += 3 * shape.n_head * full_cells
     outputs = 4 * shape.n_vocab * num_parallel
     return MemoryEstimate(
         weights=shape.weights_bytes,

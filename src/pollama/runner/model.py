@@ -82,8 +82,9 @@ class Model:
         params.type_v = _KV_TYPES[spec.kv_cache_type]
         params.flash_attn_type = _FLASH_ATTENTION[spec.flash_attention]
         params.swa_full = spec.swa_full
-        import os
-        params.kv_unified = os.environ.get("UNI", "1") == "1"
+        # One KV stream per sequence: its cells stay in position order whatever the others
+        # do, which keeps results independent of batching (see engine.py).
+        params.kv_unified = False
         params.no_perf = True
         if embeddings:
             params.embeddings = True

@@ -53,8 +53,10 @@ class Sequence:
     def prompt_done(self) -> bool:
         return self.slot is not None and self.prompt_pos >= len(self.prompt)
 
-    def next_prompt_chunk(self, budget: int) -> list[int]:
-        return self.prompt[self.prompt_pos : self.prompt_pos + budget]
+    def next_prompt_chunk(self, granularity: int) -> list[int]:
+        """Prompt tokens up to the next multiple of `granularity` (or the prompt's end)."""
+        end = (self.prompt_pos // granularity + 1) * granularity
+        return self.prompt[self.prompt_pos : end]
 
     def mark_prompt_started(self) -> None:
         if not self.prompt_started:

@@ -1,11 +1,17 @@
 """Slots and the prefix cache: each slot is one KV sequence and remembers the tokens in it.
 
-A new request takes the free slot whose cached tokens share the longest prefix with its
-prompt, so many conversations keep their history cached side by side. That slot is passed
-over when reusing it would throw away more cached tokens than it saves while an empty slot
-is free, or when the shared prefix is under a tenth of the prompt (a chat template header);
-then an empty slot, else the least recently used one, is taken, so a cold request does not
-evict another conversation's cache for nothing.
+Exactness: llama.cpp's numbers for a token depend on how it was evaluated (how many rows of
+its sequence shared the ubatch, prompt chunk or single decode step). So prompts are always
+evaluated in chunks of `granularity` tokens aligned to multiples of it, and a slot only
+offers for reuse the leading tokens that were evaluated in such full, aligned chunks
+(`exact`). A warm request then computes exactly what a cold one would: bit-identical logits.
+
+Choice: a new request takes the free slot with the longest reusable prefix, so many
+conversations keep their history cached side by side. That slot is passed over when
+reusing it would throw away more cached tokens than it saves while an empty slot is free,
+or when the shared prefix is under a tenth of the prompt (a chat template header); then an
+empty slot, else the least recently used one, is taken, so a cold request does not evict
+another conversation's cache for nothing.
 """
 
 from __future__ import annotations
@@ -20,8 +26,13 @@ MIN_REUSE_FRACTION = 0.1
 class Slot:
     seq_id: int
     tokens: list[int] = field(default_factory=list)  # exactly what the KV sequence holds
+    exact: int = 0  # leading tokens evaluated in full aligned prompt chunks
     busy: bool = False
     last_used: int = 0  # a counter, larger = more recent
+
+    def forget_after(self, keep: int) -> None:
+        del self.tokens[keep:]
+        self.exact = min(self.exact, keep)
 
 
 def common_prefix_length(a: list[int], b: list[int]) -> int:
@@ -32,27 +43,31 @@ def common_prefix_length(a: list[int], b: list[int]) -> int:
     return i
 
 
-def reusable_length(cached: list[int], prompt: list[int]) -> int:
-    """Cached tokens a prompt can keep: the common prefix, leaving one token to evaluate."""
-    return min(common_prefix_length(cached, prompt), max(len(prompt) - 1, 0))
+def reusable_length(slot: Slot, prompt: list[int], granularity: int) -> int:
+    """Cached tokens `prompt` can keep from `slot`: the exact common prefix, whole chunks
+    only, leaving at least one prompt token to evaluate."""
+    shared = min(common_prefix_length(slot.tokens, prompt), slot.exact, len(prompt) - 1)
+    return max(shared, 0) // granularity * granularity
 
 
-def choose_slot(slots: list[Slot], prompt: list[int]) -> tuple[Slot, int] | None:
+def choose_slot(slots: list[Slot], prompt: list[int], granularity: int) -> tuple[Slot, int] | None:
     """Pick a free slot for `prompt`; return it with the number of cached tokens to keep."""
     free = [slot for slot in slots if not slot.busy]
     if not free:
         return None
-    scored = [(reusable_length(slot.tokens, prompt), slot) for slot in free]
-    # Longest reuse; then the fewest cached tokens thrown away; then least recently used.
-    best_length, best = max(
-        scored, key=lambda item: (item[0], item[0] - len(item[1].tokens), -item[1].last_used)
-    )
+
+    def score(slot: Slot) -> tuple[int, int, int]:
+        # Longest reuse; then the fewest cached tokens thrown away; then least recently used.
+        lost = len(slot.tokens) - common_prefix_length(slot.tokens, prompt)
+        return reusable_length(slot, prompt, granularity), -lost, -slot.last_used
+
+    best = max(free, key=score)
+    best_length, lost, _ = score(best)
     empty = [slot for slot in free if not slot.tokens]
     worthwhile = best_length > 0 and best_length >= MIN_REUSE_FRACTION * len(prompt)
-    evicts = len(best.tokens) - best_length
-    if worthwhile and (best_length >= evicts or not empty):
+    if worthwhile and (best_length >= -lost or not empty):
         return best, best_length
     if empty:
         return min(empty, key=lambda slot: slot.last_used), 0
     oldest = min(free, key=lambda slot: slot.last_used)
-    return oldest, reusable_length(oldest.tokens, prompt)
+    return oldest, reusable_length(oldest, prompt, granularity)

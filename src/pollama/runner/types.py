@@ -33,6 +33,7 @@ class RunnerSpec:
     num_ctx: int = 4096  # context per slot (per parallel sequence)
     num_parallel: int = 1
     num_batch: int = 512
+    prefill_chunk: int = 128  # prompt tokens per chunk, aligned; one chunk a step while streaming
     num_thread: int = 0  # 0 = every CPU this process may use
     num_gpu: int = -1  # layers to offload; -1 = all that fit, 0 = CPU only
     kv_cache_type: str = "f16"
@@ -55,6 +56,10 @@ class RunnerSpec:
             raise ValueError(f"flash attention must be one of {FLASH_ATTENTION_MODES}")
         if self.num_ctx < 4 or self.num_parallel < 1 or self.num_batch < 1:
             raise ValueError("num_ctx must be >= 4, num_parallel and num_batch >= 1")
+
+    @property
+    def prefill_chunk_tokens(self) -> int:
+        return max(1, min(self.prefill_chunk, self.num_batch))
 
     @property
     def threads(self) -> int:
