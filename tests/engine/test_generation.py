@@ -25,9 +25,12 @@ LONG_PREFIX = " ".join(f"Item {i} is a {['red', 'green', 'blue'][i % 3]} box." f
 
 
 def test_batched_output_equals_one_at_a_time(runner: RunnerClient, loop_thread: LoopThread) -> None:
+    # A long prompt too: its chunks are evaluated while the others already stream.
+    prompts = [*PROMPTS, TURN.format(LONG_PREFIX + "\nWhich box is item 42?")]
+
     async def scenario() -> tuple[list[str], list[str]]:
-        alone = [text_of(await collect(runner, greedy(p, 24))) for p in PROMPTS]
-        together = await asyncio.gather(*(collect(runner, greedy(p, 24)) for p in PROMPTS))
+        alone = [text_of(await collect(runner, greedy(p, 24))) for p in prompts]
+        together = await asyncio.gather(*(collect(runner, greedy(p, 24)) for p in prompts))
         return alone, [text_of(chunks) for chunks in together]
 
     alone, together = loop_thread.run(scenario())
@@ -110,9 +113,9 @@ def test_prefix_cache_is_counted_and_exact_past_the_sliding_window(
     assert warm[-1].prompt_eval_count == prompt_length
     assert warm[-1].cached_count >= shared
     assert text_of(warm) == text_of(cold)
-    # Same prompt again: everything but the last token is cached.
+    # Same prompt again: every whole aligned chunk but the last token is cached.
     again = loop_thread.run(collect(runner, greedy(second, 12)))
-    assert again[-1].cached_count == prompt_length - 1
+    assert again[-1].cached_count == (prompt_length - 1) // 128 * 128
     assert text_of(again) == text_of(cold)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -51,6 +54,8 @@ def test_cancelled_request_frees_its_slot_and_others_continue(
         assert (rest or [late_first.result()])[-1].done
         for stream in streams[1:]:  # the others kept streaming all along
             assert not (await anext(stream)).done
+        async for _ in runner.generate(greedy(STORY, 400)):
+            break  # a consumer that just stops iterating cancels its request too
         consumer = asyncio.create_task(collect(runner, greedy(STORY, 400)))
         await asyncio.sleep(0.5)
         consumer.cancel()  # a cancelled consumer task cancels its request too
@@ -90,6 +95,39 @@ def test_killed_runner_fails_requests_in_flight_and_is_not_alive(loop_thread: Lo
         assert not Path(f"/proc/{client.pid}").exists()  # reaped, no zombie
 
     loop_thread.run(scenario())
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in status  # exited, waiting for whoever inherited it to reap it
+
+
+def test_runner_exits_when_its_server_dies() -> None:
+    script = (
+        "import asyncio, sys\n"
+        "from pollama.runner import RunnerClient, RunnerSpec\n"
+        "async def main():\n"
+        f"    client = await RunnerClient.start(RunnerSpec(model_path={str(gemma_gguf_path())!r},"
+        " num_ctx=256))\n"
+        "    print(client.pid, flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        runner_pid = int(server.stdout.readline())
+        assert not process_gone(runner_pid)
+    finally:
+        server.kill()  # SIGKILL: the server gets no chance to clean up
+        server.wait()
+    deadline = time.monotonic() + 15
+    while not process_gone(runner_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process_gone(runner_pid)
 
 
 def test_oversized_load_is_refused_before_spawning(

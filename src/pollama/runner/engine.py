@@ -120,10 +120,10 @@ class Engine:
 
     def run(self) -> None:
         while self._running:
-            self._take_commands(block=not self.active and not self.waiting)
-            if not self._running:
-                break
             try:
+                self._take_commands(block=not self.active and not self.waiting)
+                if not self._running:
+                    break
                 self._admit()
                 if self.active:
                     self._step()
@@ -171,6 +171,9 @@ class Engine:
             vectors, counts = self._embedder.embed(texts)
         except PollamaError as error:
             self._frames.append(_error(request_id, error.message, error.status))
+            return
+        except Exception as error:
+            self._frames.append(_error(request_id, f"embedding failed: {error}", 500))
             return
         duration = time.perf_counter_ns() - started
         result = {"embeddings": vectors, "token_counts": counts, "duration": duration}

@@ -67,6 +67,9 @@ class Model:
         self.n_embd: int = llama.llama_model_n_embd(self.ptr)
         self.n_ctx_train: int = llama.llama_model_n_ctx_train(self.ptr)
         self.adds_bos: bool = bool(llama.llama_vocab_get_add_bos(self.vocab))
+        architecture = self.metadata("general.architecture") or ""
+        # Embedding models name their pooling; generative ones (gemma3) do not: mean-pool.
+        self.names_pooling = self.metadata(f"{architecture}.pooling_type") is not None
         self._piece_buffer = ctypes.create_string_buffer(256)
 
     def new_context(self, *, n_ctx: int, n_seq: int, n_batch: int, embeddings: bool) -> Any:
@@ -88,7 +91,11 @@ class Model:
         params.no_perf = True
         if embeddings:
             params.embeddings = True
-            params.pooling_type = llama.LLAMA_POOLING_TYPE_MEAN
+            params.pooling_type = (
+                llama.LLAMA_POOLING_TYPE_UNSPECIFIED
+                if self.names_pooling
+                else llama.LLAMA_POOLING_TYPE_MEAN
+            )
         else:
             # At most one token per sequence asks for logits in a step: reserving room for
             # n_batch rows of logits (1 MiB each with a 262k vocabulary) would waste memory.
@@ -97,6 +104,14 @@ class Model:
         if not ctx:
             raise PollamaError("unable to create a llama.cpp context (out of memory?)")
         return ctx
+
+    def metadata(self, key: str) -> str | None:
+        """A GGUF metadata value as text, or None when the model does not have the key."""
+        buffer = ctypes.create_string_buffer(256)
+        size = llama.llama_model_meta_val_str(self.ptr, key.encode(), buffer, len(buffer))
+        if size < 0:
+            return None
+        return buffer.value.decode("utf-8", errors="replace")
 
     def tokenize(self, text: str, add_special: bool = True) -> list[int]:
         data = text.encode("utf-8")
@@ -128,12 +143,13 @@ class Model:
         return text.raw[:size].decode("utf-8", errors="replace")
 
     def piece(self, token: int) -> bytes:
-        """The bytes a generated token stands for (control tokens render as nothing)."""
+        """The bytes a generated token stands for. Control tokens render as their text (as in
+        Ollama's runner), so stop strings such as `<start_of_turn>` can match them."""
         buffer = self._piece_buffer
-        size = llama.llama_token_to_piece(self.vocab, token, buffer, len(buffer), 0, False)
+        size = llama.llama_token_to_piece(self.vocab, token, buffer, len(buffer), 0, True)
         if size < 0:
             buffer = ctypes.create_string_buffer(-size)
-            size = llama.llama_token_to_piece(self.vocab, token, buffer, len(buffer), 0, False)
+            size = llama.llama_token_to_piece(self.vocab, token, buffer, len(buffer), 0, True)
         return buffer.raw[:size]
 
     def is_end_of_generation(self, token: int) -> bool:

@@ -86,7 +86,8 @@ class Sequence:
         now = time.perf_counter_ns()
         prompt_end = self.prompt_finished or now
         eval_end = self.last_token_at or prompt_end
-        context = self.prompt + [t for t in self.generated if t != self.eog_token]
+        generated = self.generated[:-1] if self.eog_token is not None else self.generated
+        context = self.prompt + generated
         return GenerateChunk(
             done=True,
             done_reason=reason,
