@@ -3,7 +3,7 @@
 Same model (gemma3 270M Q4_K_M), same thread count (2), same run, measured alternately.
 Prints a rich table and writes it, with the machine, to benchmarks/README.md.
 
-    .venv/bin/python benchmarks/engine.py [--tokens 64] [--repeats 2]
+    .venv/bin/python benchmarks/engine.py [--tokens 128] [--repeats 2]
 
 Measured:
 - single-stream decode tok/s (first token to last, client side);
@@ -271,7 +271,7 @@ Machine: {machine_line}; load average {loads[0]} before the run, {loads[1]} afte
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="pollama engine benchmark")
-    parser.add_argument("--tokens", type=int, default=64, help="tokens per stream")
+    parser.add_argument("--tokens", type=int, default=128, help="tokens per stream")
     parser.add_argument("--repeats", type=int, default=2, help="runs per figure (best kept)")
     args = parser.parse_args()
     machine_line, load_before = machine(), load_average()
