@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Request
 
@@ -21,31 +21,48 @@ async def _wait_for_disconnect(request: Request) -> None:
             return
 
 
-async def cancel_on_disconnect(request: Request, events: AsyncIterator[T]) -> AsyncIterator[T]:
-    """Yield from `events` until the client disconnects; then cancel the pending step (which
-    closes `events`, so its runner request is cancelled) and raise RequestCanceled.
+async def _close(events: AsyncIterator[Any]) -> None:
+    close = getattr(events, "aclose", None)
+    if close is not None:
+        with contextlib.suppress(BaseException):
+            await close()
 
-    Each step runs as its own task so the cancellation reaches it whichever task is iterating:
-    the first chunk is awaited by the route itself, the rest by the streaming response.
+
+async def cancel_on_disconnect(request: Request, events: AsyncIterator[T]) -> AsyncIterator[T]:
+    """Yield from `events` until the client disconnects, then stop it at once.
+
+    Each step runs as its own task, so a disconnect cancels it whichever task is iterating (the
+    first chunk is awaited by the route, the rest by the streaming response), and the consumer
+    gets RequestCanceled. If the consumer has already given up on us (a failed send leaves this
+    generator suspended at a `yield`), `events` is closed directly. Either way `events`' cleanup
+    runs now, which cancels the runner request and releases its slot.
     """
+    step: asyncio.Future[T] | None = None
+    closing: set[asyncio.Future[None]] = set()  # keeps the closing task referenced
     gone = asyncio.ensure_future(_wait_for_disconnect(request))
+
+    def on_gone(_: object) -> None:
+        if gone.cancelled():
+            return
+        if step is not None and not step.done():
+            step.cancel()
+        else:
+            closing.add(asyncio.ensure_future(_close(events)))
+
+    gone.add_done_callback(on_gone)
     try:
         while True:
             step = asyncio.ensure_future(anext(events))
-            await asyncio.wait({step, gone}, return_when=asyncio.FIRST_COMPLETED)
-            if not step.done():
-                step.cancel()
-                with contextlib.suppress(BaseException):
-                    await step
-                raise RequestCanceled("request canceled")
             try:
-                item = step.result()
+                item = await asyncio.shield(step)
             except StopAsyncIteration:
                 return
+            except asyncio.CancelledError:
+                if gone.done() and not gone.cancelled():
+                    raise RequestCanceled("request canceled") from None
+                step.cancel()
+                raise
             yield item
     finally:
         gone.cancel()
-        close = getattr(events, "aclose", None)
-        if close is not None:
-            with contextlib.suppress(BaseException):
-                await close()
+        await _close(events)

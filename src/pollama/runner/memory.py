@@ -18,6 +18,7 @@ Pure functions (no llama.cpp) so the scheduler can reuse them. The estimate is
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,13 @@ class ModelShape:
 
 
 def read_model_shape(path: Path) -> ModelShape:
+    """The shape of the GGUF at `path` (cached while the file is unchanged)."""
+    stat = Path(path).stat()
+    return _read_model_shape(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_model_shape(path: str, _size: int, _mtime_ns: int) -> ModelShape:
     from pollama.ggufmeta import read_gguf
 
     info = read_gguf(Path(path))
