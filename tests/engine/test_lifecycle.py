@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from pollama.errors import PollamaError
-from pollama.runner import GenerateParams, InsufficientMemory, RunnerClient, RunnerSpec
+from pollama.runner import (
+    GenerateParams,
+    InsufficientMemory,
+    MemoryEstimate,
+    RunnerClient,
+    RunnerSpec,
+)
+from pollama.runner import client as client_module
 from pollama.runner.process import RunnerProcess
 from tests.engine.harness import TURN, LoopThread, collect, greedy
 from tests.fixtures.models import gemma_gguf_path
@@ -174,6 +181,19 @@ def test_context_shift_and_its_absence(loop_thread: LoopThread) -> None:
             await client.close()
 
     loop_thread.run(scenario(), timeout=180)
+
+
+def test_load_failure_reports_the_runners_last_words(
+    loop_thread: LoopThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bogus = tmp_path / "bogus.gguf"
+    bogus.write_bytes(b"GGUF" + bytes(64))
+    # Skip the pre-spawn check (it reads the GGUF too) so the runner itself fails to load.
+    monkeypatch.setattr(client_module, "plan_memory", lambda _spec: MemoryEstimate(0, 0, 0, 0))
+    with pytest.raises(PollamaError) as error:
+        loop_thread.run(RunnerClient.start(spec(model_path=bogus)))
+    assert error.value.message.startswith("llama runner process has terminated: exit status 1: ")
+    assert "unable to load model" in error.value.message
 
 
 def test_load_timeout_is_reported(loop_thread: LoopThread) -> None:
