@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,9 +19,12 @@ from pollama.durations import parse_keep_alive
 from pollama.errors import BadRequest
 from pollama.runner.types import GenerateParams
 from pollama.serving import prompts
+from pollama.serving.formats import OutputFormat, decode_format
 from pollama.serving.generation import Generation, collect, load_only
+from pollama.serving.output import OutputSplitter, tool_call_tag
 from pollama.serving.resolve import Resolved, resolve
 from pollama.serving.thinking import think_setting
+from pollama.serving.tool_choice import call_grammar, forced_tool
 
 router = APIRouter()
 
@@ -67,47 +71,59 @@ async def _generate_prompt(
     return prompt
 
 
-@router.post("/api/generate")
-async def generate(request: Request) -> Response:
+Prepared = dict[str, Any] | AsyncIterator[dict[str, Any]]
+
+
+def _debug_answer(kind: str, model: str, prompt: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"model": model, "created_at": timefmt.utc_now()}
+    if kind == "generate":
+        out["response"] = ""
+    else:
+        out["message"] = {"role": "assistant", "content": ""}
+    out["done"] = True
+    out["_debug_info"] = {"rendered_template": prompt}
+    return out
+
+
+async def prepare_generate(request: Request, body: GenerateRequest) -> Prepared:
+    """Everything `/api/generate` does before streaming: a single answer (load, unload, debug
+    render) or the native chunk stream. `/v1/completions` translates into this too."""
     started = time.monotonic_ns()
-    body = await read(request, GenerateRequest)
     context = context_of(request)
     resolved = resolve(context.store, body.model)
     keep_alive = parse_keep_alive(body.keep_alive)
     if not body.prompt and keep_alive == 0:
         await context.scheduler.stop(resolved.ref)
-        return json_response(load_only("generate", body.model, "unload"))
+        return load_only("generate", body.model, "unload")
     _check_generate(resolved, body)
     think = think_setting(resolved, body.think, body.model)
+    output_format = decode_format(body.format)
     options = opts.effective(resolved.model.parameters, body.options, base={})
     lease = await context.scheduler.acquire(resolved.ref, options, keep_alive)
     try:
         if not body.prompt and not body.suffix:
             await lease.release()
-            return json_response(load_only("generate", body.model, "load"))
+            return load_only("generate", body.model, "load")
         prompt = await _generate_prompt(
             resolved, body, lease.runner, lease.loaded.spec.num_ctx, think
         )
         if body.debug_render_only:
             await lease.release()
-            return json_response(
-                {
-                    "model": body.model,
-                    "created_at": timefmt.utc_now(),
-                    "response": "",
-                    "done": True,
-                    "_debug_info": {"rendered_template": prompt},
-                }
-            )
+            return _debug_answer("generate", body.model, prompt)
     except BaseException:
         await lease.release()
         raise
+    template = prompts.chat_template(resolved.model, body.template)
+    splitter = None
+    if not body.raw:
+        splitter = OutputSplitter(template, prompt=prompt, think=bool(think.enabled), tools=None)
     generation = Generation(
         kind="generate",
         model=body.model,
         params=GenerateParams(
             prompt=prompt,
             options=options,
+            grammar=output_format.grammar if output_format else None,
             logprobs=body.logprobs,
             top_logprobs=body.top_logprobs,
             shift=body.shift is not False,
@@ -115,15 +131,24 @@ async def generate(request: Request) -> Response:
         lease=lease,
         started_ns=started,
         return_context=not body.raw,
+        splitter=splitter,
     )
-    events = cancel_on_disconnect(request, generation.events())
-    return await respond(events, stream=body.stream is not False, collect=collect)
+    return cancel_on_disconnect(request, generation.events())
 
 
-@router.post("/api/chat")
-async def chat(request: Request) -> Response:
+def _chat_grammar(
+    body: ChatRequest, template: prompts.ChatTemplate, output_format: OutputFormat | None
+) -> str | None:
+    forced = forced_tool(body.tool_choice, body.tools)
+    if forced is not None and body.tools:
+        return call_grammar(body.tools, forced, tool_call_tag(template))
+    return output_format.grammar if output_format else None
+
+
+async def prepare_chat(request: Request, body: ChatRequest) -> Prepared:
+    """Everything `/api/chat` does before streaming (see `prepare_generate`); `/v1/chat/completions`
+    translates into this."""
     started = time.monotonic_ns()
-    body = await read(request, ChatRequest)
     context = context_of(request)
     if not body.model:
         raise BadRequest("model is required")
@@ -131,7 +156,7 @@ async def chat(request: Request) -> Response:
     keep_alive = parse_keep_alive(body.keep_alive)
     if not body.messages and keep_alive == 0:
         await context.scheduler.stop(resolved.ref)
-        return json_response(load_only("chat", body.model, "unload"))
+        return load_only("chat", body.model, "unload")
     resolved.require("completion", f'"{body.model}" does not support chat')
     if body.tools:
         resolved.require("tools")
@@ -140,15 +165,18 @@ async def chat(request: Request) -> Response:
     if not 0 <= body.top_logprobs <= 20:
         raise BadRequest("top_logprobs must be between 0 and 20")
     think = think_setting(resolved, body.think, body.model)
+    output_format = decode_format(body.format)
+    template = prompts.chat_template(resolved.model)
+    tools = None if body.tool_choice == "none" else body.tools
+    grammar = _chat_grammar(body, template, output_format)
     options = opts.effective(resolved.model.parameters, body.options, base={})
     lease = await context.scheduler.acquire(resolved.ref, options, keep_alive)
     try:
         if not body.messages:
             await lease.release()
-            return json_response(load_only("chat", body.model, "load"))
+            return load_only("chat", body.model, "load")
         messages = prompts.chat_messages(resolved.model, [m.as_dict() for m in body.messages])
-        template = prompts.chat_template(resolved.model)
-        render_args = {"tools": body.tools, **think.render_args()}
+        render_args = {"tools": tools, **think.render_args()}
         if body.truncate is False:
             prompt = template.render(messages, **render_args)
         else:
@@ -161,15 +189,7 @@ async def chat(request: Request) -> Response:
             )
         if body.debug_render_only:
             await lease.release()
-            return json_response(
-                {
-                    "model": body.model,
-                    "created_at": timefmt.utc_now(),
-                    "message": {"role": "assistant", "content": ""},
-                    "done": True,
-                    "_debug_info": {"rendered_template": prompt},
-                }
-            )
+            return _debug_answer("chat", body.model, prompt)
     except BaseException:
         await lease.release()
         raise
@@ -179,15 +199,34 @@ async def chat(request: Request) -> Response:
         params=GenerateParams(
             prompt=prompt,
             options=options,
+            grammar=grammar,
             logprobs=body.logprobs,
             top_logprobs=body.top_logprobs,
             shift=body.shift is not False,
         ),
         lease=lease,
         started_ns=started,
+        splitter=OutputSplitter(template, prompt=prompt, think=bool(think.enabled), tools=tools),
     )
-    events = cancel_on_disconnect(request, generation.events())
-    return await respond(events, stream=body.stream is not False, collect=collect)
+    return cancel_on_disconnect(request, generation.events())
+
+
+async def _answer(prepared: Prepared, stream: bool | None) -> Response:
+    if isinstance(prepared, dict):
+        return json_response(prepared)
+    return await respond(prepared, stream=stream is not False, collect=collect)
+
+
+@router.post("/api/generate")
+async def generate(request: Request) -> Response:
+    body = await read(request, GenerateRequest)
+    return await _answer(await prepare_generate(request, body), body.stream)
+
+
+@router.post("/api/chat")
+async def chat(request: Request) -> Response:
+    body = await read(request, ChatRequest)
+    return await _answer(await prepare_chat(request, body), body.stream)
 
 
 @router.get("/api/ps")

@@ -106,6 +106,7 @@ class ChatRequest(Request):
     model: str = ""
     messages: list[Message] = Field(default_factory=list)
     tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None  # pollama's addition: "auto", "none", "required" or a function
     stream: bool | None = None
     format: Any = None
     keep_alive: Any = None

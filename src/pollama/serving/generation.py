@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pollama import timefmt
 from pollama.runner.types import GenerateChunk, GenerateParams
 from pollama.scheduler import Lease
+from pollama.serving.output import OutputSplitter, Piece
 
 Kind = Literal["generate", "chat"]
 _METRICS = (
@@ -30,18 +31,39 @@ class Generation:
     lease: Lease
     started_ns: int  # time.monotonic_ns() when the request arrived
     return_context: bool = False
+    splitter: OutputSplitter | None = None  # thinking / tool calls, when the request has them
 
-    def _chunk(self, text: str) -> dict[str, Any]:
+    def _chunk(self, piece: Piece) -> dict[str, Any]:
         head: dict[str, Any] = {"model": self.model, "created_at": timefmt.utc_now()}
         if self.kind == "generate":
-            head["response"] = text
+            head["response"] = piece.content
+            if piece.thinking:
+                head["thinking"] = piece.thinking
         else:
-            head["message"] = {"role": "assistant", "content": text}
+            message: dict[str, Any] = {"role": "assistant", "content": piece.content}
+            if piece.thinking:
+                message["thinking"] = piece.thinking
+            if piece.tool_calls:
+                message["tool_calls"] = piece.tool_calls
+            head["message"] = message
         head["done"] = False
         return head
 
+    def _parse(self, text: str, *, final: bool) -> Piece:
+        if self.splitter is None or not self.splitter.active:
+            return Piece(content=text)
+        piece = self.splitter.feed(text) if text else Piece()
+        if final:
+            tail = self.splitter.finish()
+            piece = Piece(
+                piece.thinking + tail.thinking,
+                piece.content + tail.content,
+                piece.tool_calls + tail.tool_calls,
+            )
+        return piece
+
     def _final(self, chunk: GenerateChunk) -> dict[str, Any]:
-        out = self._chunk("")
+        out = self._chunk(Piece())
         out["done"] = True
         out["done_reason"] = chunk.done_reason or "stop"
         if self.return_context and chunk.context is not None:
@@ -64,13 +86,12 @@ class Generation:
         stream = self.lease.runner.generate(self.params)
         try:
             async for chunk in stream:
+                piece = self._parse(chunk.text, final=chunk.done)
+                if piece or chunk.logprobs:
+                    yield self._with_logprobs(self._chunk(piece), chunk)
                 if chunk.done:
-                    if chunk.text:
-                        yield self._with_logprobs(self._chunk(chunk.text), chunk)
                     yield self._final(chunk)
                     return
-                if chunk.text or chunk.logprobs:
-                    yield self._with_logprobs(self._chunk(chunk.text), chunk)
         finally:
             await stream.aclose()
             await self.lease.release()
@@ -101,10 +122,23 @@ def collect(events: list[dict[str, Any]]) -> dict[str, Any]:
     final = dict(events[-1])
     logprobs = [lp for e in events for lp in e.get("logprobs", [])]
     if "message" in final:
-        text = "".join(e["message"].get("content", "") for e in events)
-        final["message"] = {**final["message"], "content": text}
+        messages = [e["message"] for e in events]
+        merged: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(m.get("content", "") for m in messages),
+        }
+        thinking = "".join(m.get("thinking", "") for m in messages)
+        if thinking:
+            merged["thinking"] = thinking
+        calls = [call for m in messages for call in m.get("tool_calls", [])]
+        if calls:
+            merged["tool_calls"] = calls
+        final["message"] = merged
     else:
         final["response"] = "".join(e.get("response", "") for e in events)
+        thinking = "".join(e.get("thinking", "") for e in events)
+        if thinking:
+            final["thinking"] = thinking
     if logprobs:
         final["logprobs"] = logprobs
     return final

@@ -1,0 +1,68 @@
+"""Thinking through a real server and the real gemma model: capability from the template, the
+400 for models without it, and the split of thinking from content (streamed and not)."""
+
+from __future__ import annotations
+
+import ollama
+import pytest
+
+from tests.conftest import RunningServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.engine]
+
+# A thinking template: `.Thinking` between tags inside the messages loop (§7.6). When thinking
+# is on, the prompt ends with the opening tag, so the output starts inside thinking.
+THINKING_TEMPLATE = """{{- range $i, $m := .Messages }}
+{{- $last := eq (len (slice $.Messages $i)) 1 }}
+{{- if eq .Role "user" }}<start_of_turn>user
+{{ .Content }}<end_of_turn>
+{{ else if eq .Role "assistant" }}<start_of_turn>model
+{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}<end_of_turn>
+{{ end }}
+{{- if and $last (ne .Role "assistant") }}<start_of_turn>model
+{{ if $.Think }}<think>{{ end }}
+{{- end }}
+{{- end }}"""
+OPTIONS = {"temperature": 0, "num_predict": 12}
+
+
+@pytest.fixture(scope="module")
+def client(server: RunningServer, gemma: str) -> ollama.Client:
+    return ollama.Client(host=server.url)
+
+
+@pytest.fixture(scope="module")
+def thinker(client: ollama.Client, gemma: str) -> str:
+    client.create(model="gemma-thinks:latest", from_=gemma, template=THINKING_TEMPLATE)
+    assert "thinking" in (client.show("gemma-thinks").capabilities or [])
+    return "gemma-thinks:latest"
+
+
+def test_think_on_a_model_without_the_capability_is_a_400(
+    client: ollama.Client, gemma: str
+) -> None:
+    with pytest.raises(ollama.ResponseError) as caught:
+        client.chat(model=gemma, messages=[{"role": "user", "content": "hi"}], think=True)
+    assert caught.value.status_code == 400
+    assert caught.value.error == f'"{gemma}" does not support thinking'
+    answer = client.chat(
+        model=gemma, messages=[{"role": "user", "content": "hi"}], think=False, options=OPTIONS
+    )
+    assert answer.message.thinking is None
+
+
+def test_thinking_is_split_from_content(client: ollama.Client, thinker: str) -> None:
+    messages = [{"role": "user", "content": "Why is the sky blue?"}]
+    whole = client.chat(model=thinker, messages=messages, options=OPTIONS)
+    # The prompt ends inside <think>; the pretrained model never closes it within 12 tokens.
+    assert whole.message.thinking and whole.message.thinking.strip()
+    assert whole.message.content == ""
+    parts = list(client.chat(model=thinker, messages=messages, options=OPTIONS, stream=True))
+    assert "".join(p.message.thinking or "" for p in parts) == whole.message.thinking
+    plain = client.chat(model=thinker, messages=messages, options=OPTIONS, think=False)
+    assert plain.message.thinking is None and plain.message.content
+
+
+def test_generate_splits_thinking_too(client: ollama.Client, thinker: str) -> None:
+    answer = client.generate(model=thinker, prompt="Why is the sky blue?", options=OPTIONS)
+    assert answer.thinking and answer.response == ""
