@@ -33,7 +33,12 @@ def client(server: RunningServer, gemma: str) -> ollama.Client:
 
 @pytest.fixture(scope="module")
 def thinker(client: ollama.Client, gemma: str) -> str:
-    client.create(model="gemma-thinks:latest", from_=gemma, template=THINKING_TEMPLATE)
+    client.create(
+        model="gemma-thinks:latest",
+        from_=gemma,
+        template=THINKING_TEMPLATE,
+        parameters={"num_predict": 12, "temperature": 0},
+    )
     assert "thinking" in (client.show("gemma-thinks").capabilities or [])
     return "gemma-thinks:latest"
 
@@ -66,3 +71,21 @@ def test_thinking_is_split_from_content(client: ollama.Client, thinker: str) -> 
 def test_generate_splits_thinking_too(client: ollama.Client, thinker: str) -> None:
     answer = client.generate(model=thinker, prompt="Why is the sky blue?", options=OPTIONS)
     assert answer.thinking and answer.response == ""
+
+
+def test_cli_think_and_hidethinking(server: RunningServer, thinker: str, gemma: str) -> None:
+    shown = server.cli("run", thinker, "Why is the sky blue?")
+    assert shown.returncode == 0, shown.stderr
+    assert "Thinking..." in shown.stdout
+    hidden = server.cli("run", thinker, "--hidethinking", "Why is the sky blue?")
+    assert hidden.returncode == 0, hidden.stderr
+    assert "Thinking..." not in hidden.stdout
+    refused = server.cli("run", gemma, "--think", "hi")
+    assert refused.returncode != 0
+    assert "does not support thinking" in refused.stderr
+
+
+def test_cli_format_json(server: RunningServer, gemma: str) -> None:
+    result = server.cli("run", gemma, "--format", "json", "A JSON object about cats:")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.lstrip().startswith("{")

@@ -21,7 +21,7 @@ from pollama.runner.types import GenerateParams
 from pollama.serving import prompts
 from pollama.serving.formats import OutputFormat, decode_format
 from pollama.serving.generation import Generation, collect, load_only
-from pollama.serving.output import OutputSplitter, tool_call_tag
+from pollama.serving.output import OutputSplitter, thinking_first, tool_call_tag
 from pollama.serving.resolve import Resolved, resolve
 from pollama.serving.thinking import think_setting
 from pollama.serving.tool_choice import call_grammar, forced_tool
@@ -123,7 +123,12 @@ async def prepare_generate(request: Request, body: GenerateRequest) -> Prepared:
         params=GenerateParams(
             prompt=prompt,
             options=options,
-            grammar=output_format.grammar if output_format else None,
+            grammar=thinking_first(
+                output_format.grammar if output_format else None,
+                template,
+                prompt=prompt,
+                think=bool(think.enabled),
+            ),
             logprobs=body.logprobs,
             top_logprobs=body.top_logprobs,
             shift=body.shift is not False,
@@ -199,7 +204,7 @@ async def prepare_chat(request: Request, body: ChatRequest) -> Prepared:
         params=GenerateParams(
             prompt=prompt,
             options=options,
-            grammar=grammar,
+            grammar=thinking_first(grammar, template, prompt=prompt, think=bool(think.enabled)),
             logprobs=body.logprobs,
             top_logprobs=body.top_logprobs,
             shift=body.shift is not False,

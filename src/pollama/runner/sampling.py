@@ -2,9 +2,10 @@
 
 Order as llama-server (what Ollama uses): penalties, top_k, typical, top_p, min_p,
 temperature, dist (seeded); temperature 0 means greedy. A GBNF grammar is checked against
-the sampled token first and only constrains the whole vocabulary when that token is
-rejected: masking 262k candidates through the grammar costs ~70 ms, checking one token
-almost nothing.
+the sampled token first; when that token is rejected the grammar masks the likeliest
+`GRAMMAR_SHORTLIST` candidates, and the whole vocabulary only if none of those is allowed.
+Masking 262k candidates costs ~70 ms with a JSON grammar and seconds with a grammar that
+accepts free text (a thinking section); checking one token costs almost nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pollama.runner.model import Model
 from pollama.runner.request_options import RequestOptions
 from pollama.runner.types import TokenLogprob, TopLogprob
 
+GRAMMAR_SHORTLIST = 1024
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)])
 assert _TOKEN_DATA.itemsize == ctypes.sizeof(llama.llama_token_data)
 
@@ -87,8 +89,13 @@ class Sampler:
             return int(llama.llama_sampler_sample(self._chain, ctx, index))
         logits = self._logits(ctx, index)
         token = self._apply(self._chain, None, logits)
+        assert token is not None
         if not self._grammar_allows(token):
-            token = self._apply(self._grammar, self._chain, logits)
+            shortlist = np.argpartition(-logits, GRAMMAR_SHORTLIST)[:GRAMMAR_SHORTLIST]
+            chosen = self._apply(self._grammar, self._chain, logits, shortlist)
+            if chosen is None:
+                chosen = self._apply(self._grammar, self._chain, logits)
+            token = chosen if chosen is not None else token
         llama.llama_sampler_accept(self._grammar, token)
         llama.llama_sampler_accept(self._chain, token)
         return token
@@ -97,21 +104,27 @@ class Sampler:
         pointer = llama.llama_get_logits_ith(ctx, index)
         return np.ctypeslib.as_array(pointer, shape=(self._model.n_vocab,))
 
-    def _apply(self, first: Any, second: Any, logits: np.ndarray) -> int:
-        """Run samplers over every candidate; return the token the last one selects."""
+    def _apply(
+        self, first: Any, second: Any, logits: np.ndarray, ids: np.ndarray | None = None
+    ) -> int | None:
+        """Run samplers over the candidates `ids` (default: all); return the token the last one
+        selects, or None when the first one (a grammar) rejected them all."""
+        size = len(logits) if ids is None else len(ids)
         if self._candidates is None:
             self._candidates = np.zeros(len(logits), dtype=_TOKEN_DATA)
-        candidates = self._candidates
-        candidates["id"] = np.arange(len(logits), dtype=np.int32)
-        candidates["logit"] = logits
+        candidates = self._candidates[:size]
+        candidates["id"] = np.arange(size, dtype=np.int32) if ids is None else ids
+        candidates["logit"] = logits if ids is None else logits[ids]
         candidates["p"] = 0.0
         array = llama.llama_token_data_array(
             data=candidates.ctypes.data_as(llama.llama_token_data_p),
-            size=len(logits),
+            size=size,
             selected=-1,
             sorted=False,
         )
         llama.llama_sampler_apply(first, ctypes.byref(array))
+        if ids is not None and not np.isfinite(candidates["logit"]).any():
+            return None
         if second is not None:
             llama.llama_sampler_apply(second, ctypes.byref(array))
         return int(array.data[array.selected].id)

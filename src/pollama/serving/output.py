@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pollama import templates
+from pollama.serving.grammar_rules import after_thinking
 from pollama.serving.prompts import ChatTemplate
 from pollama.serving.thinking_parser import ThinkingParser
 from pollama.serving.toolcall_parser import ToolCallParser
@@ -92,3 +93,14 @@ class OutputSplitter:
             released += rest
             calls = calls + more
         return Piece(thinking, released, calls)
+
+
+def thinking_first(
+    grammar: str | None, template: ChatTemplate, *, prompt: str, think: bool
+) -> str | None:
+    """A format/tool grammar for a thinking model: thinking stays free, the answer constrained."""
+    tags = thinking_tags(template) if think and grammar else None
+    if grammar is None or tags is None:
+        return grammar
+    opening, closing = tags
+    return after_thinking(grammar, opening, closing, inside=prompt.rstrip().endswith(opening))

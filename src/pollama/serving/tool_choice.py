@@ -4,11 +4,11 @@ then a JSON object `{"name": ..., "arguments": {...}}` matching one tool's param
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pollama.errors import BadRequest
 from pollama.serving.formats import schema_grammar, without_unsupported
+from pollama.serving.grammar_rules import literal, rename_root
 from pollama.serving.output import tool_names
 
 
@@ -52,14 +52,11 @@ def call_grammar(tools: list[dict[str, Any]], names: list[str], tag: str) -> str
     chosen = [t for t in tools if t.get("function", {}).get("name") in names]
     schemas = [_call_schema(t) for t in chosen]
     schema = schemas[0] if len(schemas) == 1 else {"anyOf": schemas}
-    rules = schema_grammar(schema).splitlines()
-    renamed = [
-        "call ::= " + r.removeprefix("root ::= ") if r.startswith("root ::= ") else r for r in rules
-    ]
+    renamed = rename_root(schema_grammar(schema), "call")
     if tag == "{":
         head = "root ::= call"
     elif tag == "[":
         head = 'root ::= "[" call "]"'
     else:
-        head = f'root ::= {json.dumps(tag)} ("\\n" | " ")? call'
+        head = f'root ::= {literal(tag)} ("\\n" | " ")? call'
     return "\n".join([head, *renamed])
