@@ -37,6 +37,7 @@ test: lint registry
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/grammar.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -13,9 +13,9 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from pollama import __version__
-from pollama.api import embed, inference, models, registry, system
+from pollama.api import embed, inference, models, openai, registry, system
 from pollama.api.context import ServerContext
-from pollama.api.http import error_response
+from pollama.api.openai.errors import error_for
 from pollama.errors import BadRequest, PollamaError
 from pollama.http_guards import allowed_origins
 from pollama.middleware import GuardMiddleware
@@ -80,12 +80,13 @@ def create_app(
     app.include_router(inference.router)
     app.include_router(embed.router)
     app.include_router(registry.router)
+    app.include_router(openai.router)
 
     @app.exception_handler(PollamaError)
     async def pollama_error(request: Request, exc: PollamaError) -> Response:
         if exc.status >= 500:
             log.error("%s %s: %s", request.method, request.url.path, exc.message)
-        response = error_response(exc)
+        response = error_for(request, exc)
         if exc.status == 503:
             response.headers["Retry-After"] = "1"
         return response
@@ -96,11 +97,11 @@ def create_app(
             return PlainTextResponse("404 page not found", status_code=404)
         if exc.status_code == 405:
             return PlainTextResponse("405 method not allowed", status_code=405)
-        return error_response(PollamaError(str(exc.detail), exc.status_code))
+        return error_for(request, PollamaError(str(exc.detail), exc.status_code))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        return error_response(BadRequest(str(exc)))
+        return error_for(request, BadRequest(str(exc)))
 
     app.add_middleware(
         GuardMiddleware,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -18,10 +19,10 @@ from pollama.serving.resolve import resolve
 router = APIRouter()
 
 
-@router.post("/api/embed")
-async def embed(request: Request) -> Response:
+async def embed_result(request: Request, body: EmbedRequest) -> dict[str, Any]:
+    """What `/api/embed` answers (§1.4): normalised vectors in input order, with metrics.
+    `/v1/embeddings` translates into this too."""
     started = time.monotonic_ns()
-    body = await read(request, EmbedRequest)
     context = context_of(request)
     resolved = resolve(context.store, body.model, missing="embed")
     texts = inputs_of(body.input)
@@ -30,22 +31,26 @@ async def embed(request: Request) -> Response:
     lease = await context.scheduler.acquire(resolved.ref, options, keep_alive)
     try:
         if not texts:
-            return json_response({"model": body.model, "embeddings": []})
+            return {"model": body.model, "embeddings": []}
         # Room for the BOS and EOS tokens the tokenizer may add around each input.
         limit = lease.loaded.spec.num_ctx - 2
         texts = await fit_inputs(lease.runner, texts, limit, body.truncate is not False)
         result = await lease.runner.embed(texts)
     finally:
         await lease.release()
-    return json_response(
-        {
-            "model": body.model,
-            "embeddings": [shape(v, body.dimensions) for v in result.embeddings],
-            "total_duration": time.monotonic_ns() - started,
-            "load_duration": lease.load_duration_ns,
-            "prompt_eval_count": result.prompt_eval_count,
-        }
-    )
+    return {
+        "model": body.model,
+        "embeddings": [shape(v, body.dimensions) for v in result.embeddings],
+        "total_duration": time.monotonic_ns() - started,
+        "load_duration": lease.load_duration_ns,
+        "prompt_eval_count": result.prompt_eval_count,
+    }
+
+
+@router.post("/api/embed")
+async def embed(request: Request) -> Response:
+    body = await read(request, EmbedRequest)
+    return json_response(await embed_result(request, body))
 
 
 @router.post("/api/embeddings")

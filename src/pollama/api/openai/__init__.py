@@ -1,0 +1,13 @@
+"""The OpenAI-compatible `/v1` API (§3): a translator into the native handlers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from pollama.api.openai import chat, completions, embeddings, models
+
+router = APIRouter()
+router.include_router(chat.router)
+router.include_router(completions.router)
+router.include_router(embeddings.router)
+router.include_router(models.router)

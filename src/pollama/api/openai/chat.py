@@ -1,0 +1,28 @@
+"""`POST /v1/chat/completions` (§3.1): translated into `/api/chat`'s preparation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from pollama.api.http import json_response, read
+from pollama.api.inference import prepare_chat
+from pollama.api.openai.chat_request import chat_request
+from pollama.api.openai.chat_response import ChatStream, chat_completion
+from pollama.api.openai.requests import ChatCompletionRequest
+from pollama.api.openai.sse import drain, sse_response
+from pollama.serving.generation import collect
+
+router = APIRouter()
+
+
+@router.post("/v1/chat/completions")
+async def chat_completions(request: Request) -> Response:
+    body = await read(request, ChatCompletionRequest)
+    native = chat_request(body)
+    prepared = await prepare_chat(request, native)
+    stream = ChatStream(model=body.model, include_usage=body.include_usage)
+    if body.stream:
+        return await sse_response(prepared, stream.translate, stream.tail)
+    answer = collect(await drain(prepared))
+    return json_response(chat_completion(answer, id=stream.id, created=stream.created))

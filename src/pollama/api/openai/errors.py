@@ -1,0 +1,36 @@
+"""OpenAI's error envelope for everything under `/v1/` (§3): the status picks the type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from pollama.api.http import error_response, json_response
+from pollama.errors import PollamaError
+
+OPENAI_PREFIX = "/v1/"
+
+
+def error_type(status: int) -> str:
+    if status == 400:
+        return "invalid_request_error"
+    if status == 404:
+        return "not_found_error"
+    return "api_error"
+
+
+def envelope(status: int, message: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": error_type(status), "param": None, "code": None}}
+
+
+def is_openai_path(path: str) -> bool:
+    return path.startswith(OPENAI_PREFIX)
+
+
+def error_for(request: Request, error: PollamaError) -> Response:
+    """The error as the route's API words it: the envelope under `/v1/`, else `{"error": msg}`."""
+    if is_openai_path(request.url.path):
+        return json_response(envelope(error.status, error.message), error.status)
+    return error_response(error)
