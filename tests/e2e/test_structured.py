@@ -279,3 +279,30 @@ def test_tool_results_are_rendered_back(client: ollama.Client, tools_model: str)
     rendered = reply.json()["_debug_info"]["rendered_template"]
     assert '<tool_call>\n{"name": "get_weather", "arguments": {"city":"Paris"}}' in rendered
     assert "Result of get_weather: 18 degrees, sunny" in rendered
+
+
+def test_forced_tool_call_through_the_openai_sdk(server: RunningServer, tools_model: str) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="any")
+    request: dict[str, Any] = {
+        "model": tools_model,
+        "messages": [{"role": "user", "content": "What is the weather in London?"}],
+        "tools": [WEATHER_TOOL],
+        "tool_choice": "required",
+        "temperature": 0,
+        "max_tokens": 64,
+    }
+    answer = client.chat.completions.create(**request)
+    choice = answer.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    calls = choice.message.tool_calls
+    assert calls and len(calls) == 1 and calls[0].id.startswith("call_")
+    assert calls[0].type == "function" and calls[0].function.name == "get_weather"
+    assert json.loads(calls[0].function.arguments)["city"] in ("Paris", "London", "Tokyo")
+
+    chunks = list(client.chat.completions.create(**request, stream=True))
+    streamed = [c for chunk in chunks for ch in chunk.choices for c in ch.delta.tool_calls or []]
+    assert len(streamed) == 1 and streamed[0].function.name == "get_weather"
+    assert json.loads(streamed[0].function.arguments or "")["city"]
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import ollama
 import pytest
 
@@ -89,3 +91,24 @@ def test_cli_format_json(server: RunningServer, gemma: str) -> None:
     result = server.cli("run", gemma, "--format", "json", "A JSON object about cats:")
     assert result.returncode == 0, result.stderr
     assert result.stdout.lstrip().startswith("{")
+
+
+def test_reasoning_on_v1(server: RunningServer, thinker: str) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="any")
+    messages: list[Any] = [{"role": "user", "content": "Why is the sky blue?"}]
+    answer = client.chat.completions.create(model=thinker, messages=messages, temperature=0)
+    extra = answer.choices[0].message.model_extra or {}
+    assert extra.get("reasoning", "").strip()
+    chunks = list(
+        client.chat.completions.create(model=thinker, messages=messages, temperature=0, stream=True)
+    )
+    reasoning = "".join(
+        (c.choices[0].delta.model_extra or {}).get("reasoning", "") for c in chunks if c.choices
+    )
+    assert reasoning == extra["reasoning"]
+    plain = client.chat.completions.create(
+        model=thinker, messages=messages, temperature=0, reasoning_effort="none"
+    )
+    assert not (plain.choices[0].message.model_extra or {}).get("reasoning")
