@@ -37,7 +37,7 @@ PERSON = {
     },
     "required": ["name", "age", "employed", "color", "address"],
 }
-SAMPLES_AT_ONE = 12
+SAMPLES_AT_ONE = 24
 
 WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
