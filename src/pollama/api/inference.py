@@ -20,7 +20,7 @@ from pollama.errors import BadRequest
 from pollama.runner.types import GenerateParams
 from pollama.serving import prompts
 from pollama.serving.formats import OutputFormat, decode_format
-from pollama.serving.generation import Generation, collect, load_only
+from pollama.serving.generation import Generation, Kind, collect, load_only, single_answer
 from pollama.serving.output import OutputSplitter, thinking_first, tool_call_tag
 from pollama.serving.resolve import Resolved, resolve
 from pollama.serving.thinking import think_setting
@@ -74,15 +74,8 @@ async def _generate_prompt(
 Prepared = dict[str, Any] | AsyncIterator[dict[str, Any]]
 
 
-def _debug_answer(kind: str, model: str, prompt: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"model": model, "created_at": timefmt.utc_now()}
-    if kind == "generate":
-        out["response"] = ""
-    else:
-        out["message"] = {"role": "assistant", "content": ""}
-    out["done"] = True
-    out["_debug_info"] = {"rendered_template": prompt}
-    return out
+def _debug_answer(kind: Kind, model: str, prompt: str) -> dict[str, Any]:
+    return single_answer(kind, model, _debug_info={"rendered_template": prompt})
 
 
 async def prepare_generate(request: Request, body: GenerateRequest) -> Prepared:

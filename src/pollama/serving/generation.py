@@ -144,13 +144,18 @@ def collect(events: list[dict[str, Any]]) -> dict[str, Any]:
     return final
 
 
-def load_only(kind: Kind, model: str, reason: Literal["load", "unload"]) -> dict[str, Any]:
-    """The single answer to an empty prompt / empty messages (§1.1 steps 2 and 6)."""
+def single_answer(kind: Kind, model: str, **fields: Any) -> dict[str, Any]:
+    """A one-object answer with no text, done, plus `fields`."""
     out: dict[str, Any] = {"model": model, "created_at": timefmt.utc_now()}
     if kind == "generate":
         out["response"] = ""
     else:
         out["message"] = {"role": "assistant", "content": ""}
     out["done"] = True
-    out["done_reason"] = reason
+    out.update(fields)
     return out
+
+
+def load_only(kind: Kind, model: str, reason: Literal["load", "unload"]) -> dict[str, Any]:
+    """The single answer to an empty prompt / empty messages (§1.1 steps 2 and 6)."""
+    return single_answer(kind, model, done_reason=reason)
