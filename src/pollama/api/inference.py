@@ -14,7 +14,7 @@ from pollama import timefmt
 from pollama.api.context import context_of
 from pollama.api.disconnect import cancel_on_disconnect
 from pollama.api.http import json_response, read, respond
-from pollama.api.types import ChatRequest, GenerateRequest
+from pollama.api.types import ChatRequest, GenerateRequest, InferenceRequest
 from pollama.durations import parse_keep_alive
 from pollama.errors import BadRequest
 from pollama.runner.types import GenerateParams
@@ -29,6 +29,11 @@ from pollama.serving.tool_choice import call_grammar, forced_tool
 router = APIRouter()
 
 
+def _check_top_logprobs(body: InferenceRequest) -> None:
+    if not 0 <= body.top_logprobs <= 20:
+        raise BadRequest("top_logprobs must be between 0 and 20")
+
+
 def _check_generate(resolved: Resolved, body: GenerateRequest) -> None:
     if body.raw and (body.template or body.system or body.context):
         raise BadRequest("raw mode does not support template, system, or context")
@@ -37,8 +42,7 @@ def _check_generate(resolved: Resolved, body: GenerateRequest) -> None:
         resolved.require("insert")
     if body.images:
         resolved.require("vision")
-    if not 0 <= body.top_logprobs <= 20:
-        raise BadRequest("top_logprobs must be between 0 and 20")
+    _check_top_logprobs(body)
 
 
 async def _generate_prompt(
@@ -74,6 +78,19 @@ async def _generate_prompt(
 Prepared = dict[str, Any] | AsyncIterator[dict[str, Any]]
 
 
+def _params(
+    body: InferenceRequest, prompt: str, options: dict[str, Any], grammar: str | None
+) -> GenerateParams:
+    return GenerateParams(
+        prompt=prompt,
+        options=options,
+        grammar=grammar,
+        logprobs=body.logprobs,
+        top_logprobs=body.top_logprobs,
+        shift=body.shift is not False,
+    )
+
+
 def _debug_answer(kind: Kind, model: str, prompt: str) -> dict[str, Any]:
     return single_answer(kind, model, _debug_info={"rendered_template": prompt})
 
@@ -107,24 +124,16 @@ async def prepare_generate(request: Request, body: GenerateRequest) -> Prepared:
         await lease.release()
         raise
     template = prompts.chat_template(resolved.model, body.template)
+    think_on = bool(think.enabled)
     splitter = None
     if not body.raw:
-        splitter = OutputSplitter(template, prompt=prompt, think=bool(think.enabled), tools=None)
+        splitter = OutputSplitter(template, prompt=prompt, think=think_on, tools=None)
+    grammar = output_format.grammar if output_format else None
     generation = Generation(
         kind="generate",
         model=body.model,
-        params=GenerateParams(
-            prompt=prompt,
-            options=options,
-            grammar=thinking_first(
-                output_format.grammar if output_format else None,
-                template,
-                prompt=prompt,
-                think=bool(think.enabled),
-            ),
-            logprobs=body.logprobs,
-            top_logprobs=body.top_logprobs,
-            shift=body.shift is not False,
+        params=_params(
+            body, prompt, options, thinking_first(grammar, template, prompt=prompt, think=think_on)
         ),
         lease=lease,
         started_ns=started,
@@ -160,8 +169,7 @@ async def prepare_chat(request: Request, body: ChatRequest) -> Prepared:
         resolved.require("tools")
     if any(m.images for m in body.messages):
         resolved.require("vision")
-    if not 0 <= body.top_logprobs <= 20:
-        raise BadRequest("top_logprobs must be between 0 and 20")
+    _check_top_logprobs(body)
     think = think_setting(resolved, body.think, body.model)
     output_format = decode_format(body.format)
     template = prompts.chat_template(resolved.model)

@@ -81,42 +81,36 @@ class DeleteRequest(Request):
     name: str = ""
 
 
-class GenerateRequest(Request):
+class InferenceRequest(Request):
+    """The fields `/api/generate` and `/api/chat` share."""
+
     model: str = ""
+    stream: bool | None = None
+    format: Any = None
+    keep_alive: Any = None
+    options: dict[str, Any] | None = None
+    think: Any = None
+    truncate: bool | None = None
+    shift: bool | None = None
+    logprobs: bool = False
+    top_logprobs: int = 0
+    debug_render_only: bool = Field(default=False, alias="_debug_render_only")
+
+
+class GenerateRequest(InferenceRequest):
     prompt: str = ""
     suffix: str = ""
     system: str | None = None
     template: str | None = None
     context: list[int] | None = None
-    stream: bool | None = None
     raw: bool = False
-    format: Any = None
-    keep_alive: Any = None
     images: list[str] | None = None
-    options: dict[str, Any] | None = None
-    think: Any = None
-    truncate: bool | None = None
-    shift: bool | None = None
-    logprobs: bool = False
-    top_logprobs: int = 0
-    debug_render_only: bool = Field(default=False, alias="_debug_render_only")
 
 
-class ChatRequest(Request):
-    model: str = ""
+class ChatRequest(InferenceRequest):
     messages: list[Message] = Field(default_factory=list)
     tools: list[dict[str, Any]] | None = None
     tool_choice: Any = None  # pollama's addition: "auto", "none", "required" or a function
-    stream: bool | None = None
-    format: Any = None
-    keep_alive: Any = None
-    options: dict[str, Any] | None = None
-    think: Any = None
-    truncate: bool | None = None
-    shift: bool | None = None
-    logprobs: bool = False
-    top_logprobs: int = 0
-    debug_render_only: bool = Field(default=False, alias="_debug_render_only")
 
 
 class EmbedRequest(Request):
