@@ -230,6 +230,33 @@ def test_disconnect_frees_the_slot(single_slot_server: RunningServer) -> None:
     assert quick.status_code == 200 and quick.json()["done"]
 
 
+def test_v1_stream_disconnect_frees_the_slot(single_slot_server: RunningServer) -> None:
+    base = f"{single_slot_server.url}/v1/chat/completions"
+    endless = {
+        "model": "gemma3:270m",
+        "messages": [{"role": "user", "content": "Count from 1 to 100000, one per line."}],
+        "max_tokens": 100000,
+        "temperature": 0,
+        "stream": True,
+    }
+    with httpx.stream("POST", base, json=endless, timeout=120) as response:
+        events = (line for line in response.iter_lines() if line.startswith("data: "))
+        for _ in range(3):
+            assert json.loads(next(events).removeprefix("data: "))["object"] == (
+                "chat.completion.chunk"
+            )
+    quick = httpx.post(
+        base,
+        json={
+            "model": "gemma3:270m",
+            "messages": [{"role": "user", "content": "Hi"}],
+            "max_tokens": 4,
+        },
+        timeout=180,
+    )
+    assert quick.status_code == 200 and quick.json()["choices"][0]["finish_reason"]
+
+
 def test_oversized_load_is_refused_with_the_numbers(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
