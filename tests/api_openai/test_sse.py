@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.responses import StreamingResponse
 
-from pollama.api.openai.sse import drain, event, sse_response
+from pollama.api.openai.sse import drain, event, named_event, sse_response
 from pollama.errors import PollamaError
 
 
@@ -90,3 +90,21 @@ def test_single_answer_and_drain() -> None:
     with pytest.raises(PollamaError):
         asyncio.run(drain(failing.run()))
     assert failing.closed
+
+
+def test_named_events_without_done_and_a_custom_failure() -> None:
+    events = Events([{"type": "a"}, {"type": "b"}], fail_after=1)
+
+    def failure(status: int, message: str) -> list[dict[str, Any]]:
+        return [{"type": "error", "status": status, "message": message}]
+
+    async def main() -> bytes:
+        response = await sse_response(
+            events.run(), echo, list, frame=named_event, done=b"", failure=failure
+        )
+        return await body_of(response)
+
+    assert asyncio.run(main()) == (
+        b'event: a\ndata: {"type":"a"}\n\n'
+        b'event: error\ndata: {"type":"error","status":500,"message":"runner crashed"}\n\n'
+    )

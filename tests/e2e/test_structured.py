@@ -13,6 +13,7 @@ import ollama
 import pytest
 
 from tests.conftest import RunningServer
+from tests.e2e.chat_templates import BARE_TOOLS_TEMPLATE, TOOLS_TEMPLATE, WEATHER_TOOL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]
 
@@ -38,41 +39,6 @@ PERSON = {
     "required": ["name", "age", "employed", "color", "address"],
 }
 SAMPLES_AT_ONE = 24
-
-WEATHER_TOOL: dict[str, Any] = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Get the current weather for a city",
-        "parameters": {
-            "type": "object",
-            "properties": {"city": {"type": "string", "enum": ["Paris", "London", "Tokyo"]}},
-            "required": ["city"],
-        },
-    },
-}
-# A tools template in the style of Qwen/Hermes: the call tag is `<tool_call>`.
-TOOLS_TEMPLATE = """{{- range $i, $m := .Messages }}
-{{- $last := eq (len (slice $.Messages $i)) 1 }}
-{{- if eq .Role "user" }}<start_of_turn>user
-{{ if and $.Tools $last }}You can call these tools:
-{{ range $.Tools }}{{ . }}
-{{ end }}Answer with <tool_call>{"name": ..., "arguments": ...}</tool_call>.
-{{ end }}{{ .Content }}<end_of_turn>
-{{ else if eq .Role "tool" }}<start_of_turn>user
-Result of {{ .ToolName }}: {{ .Content }}<end_of_turn>
-{{ else if eq .Role "assistant" }}<start_of_turn>model
-{{ if .ToolCalls }}<tool_call>
-{{ range .ToolCalls }}{"name": "{{ .Function.Name }}", "arguments": {{ .Function.Arguments }}}
-{{ end }}</tool_call>{{ else }}{{ .Content }}{{ end }}<end_of_turn>
-{{ end }}
-{{- if and $last (ne .Role "assistant") }}<start_of_turn>model
-{{ end }}
-{{- end }}"""
-# The same with bare JSON calls: the tag is inferred as `{`.
-BARE_TOOLS_TEMPLATE = TOOLS_TEMPLATE.replace("<tool_call>\n{{ range", "{{ range").replace(
-    "{{ end }}</tool_call>", "{{ end }}"
-)
 
 
 @pytest.fixture(scope="module")

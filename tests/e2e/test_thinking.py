@@ -9,22 +9,10 @@ import ollama
 import pytest
 
 from tests.conftest import RunningServer
+from tests.e2e.chat_templates import THINKING_TEMPLATE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]
 
-# A thinking template: `.Thinking` between tags inside the messages loop (§7.6). When thinking
-# is on, the prompt ends with the opening tag, so the output starts inside thinking.
-THINKING_TEMPLATE = """{{- range $i, $m := .Messages }}
-{{- $last := eq (len (slice $.Messages $i)) 1 }}
-{{- if eq .Role "user" }}<start_of_turn>user
-{{ .Content }}<end_of_turn>
-{{ else if eq .Role "assistant" }}<start_of_turn>model
-{{ if .Thinking }}<think>{{ .Thinking }}</think>{{ end }}{{ .Content }}<end_of_turn>
-{{ end }}
-{{- if and $last (ne .Role "assistant") }}<start_of_turn>model
-{{ if $.Think }}<think>{{ end }}
-{{- end }}
-{{- end }}"""
 OPTIONS = {"temperature": 0, "num_predict": 12}
 
 

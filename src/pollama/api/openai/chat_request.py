@@ -163,6 +163,11 @@ def think_value(body: ChatCompletionRequest) -> bool | str | None:
     effort = body.reasoning_effort
     if effort is None and body.reasoning is not None:
         effort = body.reasoning.get("effort")
+    return think_from_effort(effort)
+
+
+def think_from_effort(effort: Any) -> bool | str | None:
+    """A reasoning effort (`none`, `low`, ..., or an alias) as the native `think` value."""
     if effort is None:
         return None
     if isinstance(effort, str) and effort in _EFFORTS:
@@ -196,7 +201,12 @@ def chat_request(body: ChatCompletionRequest) -> ChatRequest:
         "logprobs": bool(body.logprobs),
         "top_logprobs": body.top_logprobs or 0,
     }
+    return native_chat(native)
+
+
+def native_chat(fields: dict[str, Any]) -> ChatRequest:
+    """The native request from translated fields (None meaning unset); a bad value is a 400."""
     try:
-        return ChatRequest.model_validate({k: v for k, v in native.items() if v is not None})
+        return ChatRequest.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as exc:
         raise BadRequest(f"invalid request: {exc.errors()[0]['msg']}") from None

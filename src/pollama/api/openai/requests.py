@@ -1,4 +1,4 @@
-"""The `/v1` request bodies as OpenAI clients send them (§3.1–3.3). Unknown fields are ignored;
+"""The `/v1` request bodies as OpenAI clients send them (§3.1–3.5). Unknown fields are ignored;
 wrongly-typed ones are a 400 naming the field. Fields that take several JSON shapes are `Any` and
 checked where they are translated."""
 
@@ -84,3 +84,24 @@ class EmbeddingRequest(OpenAIRequest):
     dimensions: int | None = None
     encoding_format: str | None = None
     keep_alive: Any = None
+
+
+class ResponsesRequest(SamplingFields):
+    """`POST /v1/responses`: stateless, so `previous_response_id`, `conversation` and
+    `background` are refused where they are set."""
+
+    input: Any = None  # a string, or an array of input items
+    instructions: str | None = None
+    max_output_tokens: int | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None
+    text: dict[str, Any] | None = None
+    reasoning: dict[str, Any] | None = None
+    include: list[str] | None = None
+    top_logprobs: int | None = None
+    truncation: str | None = None
+    metadata: dict[str, Any] | None = None
+    parallel_tool_calls: bool | None = None
+    previous_response_id: str | None = None
+    conversation: Any = None
+    background: bool | None = None

@@ -1,7 +1,8 @@
 """Server-sent events for the streamed `/v1` answers, and draining native chunks (§3.1).
 
-Each event is `data: <json>\n\n`; a stream ends with `data: [DONE]\n\n`, or, when generation
-fails midway, with one `data: {"error": {...}}` event.
+Chat and completions: each event is `data: <json>\n\n`; a stream ends with `data: [DONE]\n\n`, or,
+when generation fails midway, with one `data: {"error": {...}}` event. The Responses API names
+each event (`event: <type>`) and has no `[DONE]`; its stream passes its own framing.
 """
 
 from __future__ import annotations
@@ -24,10 +25,21 @@ SSE_TYPE = "text/event-stream"
 DONE = b"data: [DONE]\n\n"
 
 Translate = Callable[[dict[str, Any]], list[dict[str, Any]]]
+Frame = Callable[[dict[str, Any]], bytes]
+Failure = Callable[[int, str], list[dict[str, Any]]]
 
 
 def event(value: Any) -> bytes:
     return b"data: " + dumps(value) + b"\n\n"
+
+
+def named_event(value: dict[str, Any]) -> bytes:
+    """`event: <its type>` then the data line, as the Responses API streams."""
+    return b"event: " + str(value.get("type", "")).encode() + b"\n" + event(value)
+
+
+def envelope_failure(status: int, message: str) -> list[dict[str, Any]]:
+    return [envelope(status, message)]
 
 
 async def _single(answer: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
@@ -58,9 +70,16 @@ async def drain(prepared: Prepared) -> list[dict[str, Any]]:
 
 
 async def sse_response(
-    prepared: Prepared, translate: Translate, tail: Callable[[], list[dict[str, Any]]]
+    prepared: Prepared,
+    translate: Translate,
+    tail: Callable[[], list[dict[str, Any]]],
+    *,
+    frame: Frame = event,
+    done: bytes = DONE,
+    failure: Failure = envelope_failure,
 ) -> Response:
-    """Stream `translate(chunk)` for every native chunk, then `tail()`, then `[DONE]`.
+    """Stream `translate(chunk)` for every native chunk, then `tail()`, then `done`; an error
+    midway ends the stream with `failure(status, message)`.
 
     The first native chunk is awaited before the response starts, so an error raised then still
     gets a real HTTP status and the error envelope.
@@ -75,18 +94,21 @@ async def sse_response(
         try:
             for chunk in first:
                 for item in translate(chunk):
-                    yield event(item)
+                    yield frame(item)
             async for chunk in events:
                 for item in translate(chunk):
-                    yield event(item)
+                    yield frame(item)
             for item in tail():
-                yield event(item)
-            yield DONE
+                yield frame(item)
+            if done:
+                yield done
         except PollamaError as exc:
-            yield event(envelope(exc.status, exc.message))
+            for item in failure(exc.status, exc.message):
+                yield frame(item)
         except Exception as exc:  # never a torn stream without a word
             log.exception("error while streaming")
-            yield event(envelope(500, str(exc) or type(exc).__name__))
+            for item in failure(500, str(exc) or type(exc).__name__):
+                yield frame(item)
         finally:
             await _close(events)
 

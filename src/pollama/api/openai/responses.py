@@ -1,0 +1,36 @@
+"""`POST /v1/responses` (§3.5), the stateless Responses API: translated into `/api/chat`'s
+preparation, like `/v1/chat/completions`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from pollama.api.http import json_response, read
+from pollama.api.inference import prepare_chat
+from pollama.api.openai.requests import ResponsesRequest
+from pollama.api.openai.responses_output import ResponseShell
+from pollama.api.openai.responses_request import responses_chat_request
+from pollama.api.openai.responses_stream import ResponseStream
+from pollama.api.openai.sse import drain, named_event, sse_response
+from pollama.serving.generation import collect
+
+router = APIRouter()
+
+
+@router.post("/v1/responses")
+async def responses(request: Request) -> Response:
+    body = await read(request, ResponsesRequest)
+    prepared = await prepare_chat(request, responses_chat_request(body))
+    shell = ResponseShell(body)
+    if body.stream:
+        stream = ResponseStream(shell)
+        return await sse_response(
+            prepared,
+            stream.translate,
+            stream.tail,
+            frame=named_event,
+            done=b"",
+            failure=stream.failure,
+        )
+    return json_response(shell.answer(collect(await drain(prepared))))
