@@ -91,37 +91,22 @@ class ResponseStream:
         events: list[dict[str, Any]] = []
         if self._open is not None and self._open.kind != kind:
             events += self._close()
-        if self._open is None and kind == "reasoning":
-            self._open = _OpenItem("reasoning", new_id("rs"))
-            item = {"id": self._open.id, "type": "reasoning", "summary": []}
+        if self._open is not None:
+            return events
+        self._open = _OpenItem(kind, new_id("rs" if kind == "reasoning" else "msg"))
+        if kind == "reasoning":
+            item: dict[str, Any] = {"id": self._open.id, "type": "reasoning", "summary": []}
+            part_added, slot = "reasoning_summary_part.added", {"summary_index": 0}
             part = {"type": "summary_text", "text": ""}
-            events.append(
-                self._event("response.output_item.added", output_index=self._index, item=item)
-            )
-            events.append(
-                self._event(
-                    "response.reasoning_summary_part.added",
-                    **self._where(),
-                    summary_index=0,
-                    part=part,
-                )
-            )
-        elif self._open is None and kind == "message":
-            self._open = _OpenItem("message", new_id("msg"))
+        else:
             self._saw_message = True
             item = {**message_item(self._open.id, "", status="in_progress"), "content": []}
-            events.append(
-                self._event("response.output_item.added", output_index=self._index, item=item)
-            )
-            events.append(
-                self._event(
-                    "response.content_part.added",
-                    **self._where(),
-                    content_index=0,
-                    part=output_text(""),
-                )
-            )
-        return events
+            part_added, slot, part = "content_part.added", {"content_index": 0}, output_text("")
+        return [
+            *events,
+            self._event("response.output_item.added", output_index=self._index, item=item),
+            self._event(f"response.{part_added}", **self._where(), **slot, part=part),
+        ]
 
     def _where(self) -> dict[str, Any]:
         assert self._open is not None
@@ -187,32 +172,23 @@ class ResponseStream:
         where = self._where()
         if item.kind == "reasoning":
             done = reasoning_item(item.id, item.text)
-            part = done["summary"][0]
-            events = [
-                self._event(
-                    "response.reasoning_summary_text.done", **where, summary_index=0, text=item.text
-                ),
-                self._event(
-                    "response.reasoning_summary_part.done", **where, summary_index=0, part=part
-                ),
-            ]
+            text_done, slot, extra = "reasoning_summary_text", {"summary_index": 0}, {}
+            part_done, part = "reasoning_summary_part.done", done["summary"][0]
         else:
             done = message_item(item.id, item.text, logprobs=item.logprobs)
-            part = done["content"][0]
-            events = [
-                self._event(
-                    "response.output_text.done",
-                    **where,
-                    content_index=0,
-                    text=item.text,
-                    logprobs=item.logprobs,
-                ),
-                self._event("response.content_part.done", **where, content_index=0, part=part),
-            ]
-        events.append(self._event("response.output_item.done", output_index=self._index, item=done))
+            text_done, slot, extra = (
+                "output_text",
+                {"content_index": 0},
+                {"logprobs": item.logprobs},
+            )
+            part_done, part = "content_part.done", done["content"][0]
         self._output.append(done)
         self._open = None
-        return events
+        return [
+            self._event(f"response.{text_done}.done", **where, **slot, text=item.text, **extra),
+            self._event(f"response.{part_done}", **where, **slot, part=part),
+            self._event("response.output_item.done", output_index=where["output_index"], item=done),
+        ]
 
     def _finish(self, native: dict[str, Any]) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
