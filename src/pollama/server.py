@@ -13,9 +13,9 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from pollama import __version__
-from pollama.api import embed, inference, models, openai, registry, system
+from pollama.api import anthropic, embed, inference, models, openai, registry, system
 from pollama.api.context import ServerContext
-from pollama.api.openai.errors import error_for
+from pollama.api.error_shapes import error_for
 from pollama.errors import BadRequest, PollamaError
 from pollama.http_guards import allowed_origins
 from pollama.middleware import GuardMiddleware
@@ -80,6 +80,7 @@ def create_app(
     app.include_router(inference.router)
     app.include_router(embed.router)
     app.include_router(registry.router)
+    app.include_router(anthropic.router)
     app.include_router(openai.router)
 
     @app.exception_handler(PollamaError)

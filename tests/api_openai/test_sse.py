@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.responses import StreamingResponse
 
-from pollama.api.openai.sse import drain, event, named_event, sse_response
+from pollama.api.sse import drain, event, named_event, sse_response
 from pollama.errors import PollamaError
 
 

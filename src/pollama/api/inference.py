@@ -152,9 +152,55 @@ def _chat_grammar(
     return output_format.grammar if output_format else None
 
 
+def _check_chat(resolved: Resolved, body: ChatRequest) -> None:
+    resolved.require("completion", f'"{body.model}" does not support chat')
+    if body.tools:
+        resolved.require("tools")
+    if any(m.images for m in body.messages):
+        resolved.require("vision")
+    _check_top_logprobs(body)
+
+
+async def _chat_prompt(
+    resolved: Resolved, body: ChatRequest, template: prompts.ChatTemplate, lease: Any, think: Any
+) -> str:
+    """The rendered prompt; unless `truncate` is false, the oldest messages that do not fit
+    the context are left out."""
+    messages = prompts.chat_messages(resolved.model, [m.as_dict() for m in body.messages])
+    tools = None if body.tool_choice == "none" else body.tools
+    render_args = {"tools": tools, **think.render_args()}
+    if body.truncate is False:
+        return template.render(messages, **render_args)
+    return await prompts.fit_messages(
+        template, messages, lease.loaded.spec.num_ctx, lease.runner.tokenize, **render_args
+    )
+
+
+async def count_chat_tokens(request: Request, body: ChatRequest) -> int:
+    """How many tokens the whole chat prompt takes, rendered as `/api/chat` renders it (the
+    model is loaded to tokenize it). Anthropic's `count_tokens` answers with this."""
+    context = context_of(request)
+    if not body.model:
+        raise BadRequest("model is required")
+    resolved = resolve(context.store, body.model)
+    _check_chat(resolved, body)
+    think = think_setting(resolved, body.think, body.model)
+    template = prompts.chat_template(resolved.model)
+    options = opts.effective(resolved.model.parameters, body.options, base={})
+    lease = await context.scheduler.acquire(
+        resolved.ref, options, parse_keep_alive(body.keep_alive)
+    )
+    try:
+        whole = body.model_copy(update={"truncate": False})
+        prompt = await _chat_prompt(resolved, whole, template, lease, think)
+        return len(await lease.runner.tokenize(prompt))
+    finally:
+        await lease.release()
+
+
 async def prepare_chat(request: Request, body: ChatRequest) -> Prepared:
-    """Everything `/api/chat` does before streaming (see `prepare_generate`); `/v1/chat/completions`
-    translates into this."""
+    """Everything `/api/chat` does before streaming (see `prepare_generate`);
+    `/v1/chat/completions`, `/v1/responses` and `/v1/messages` translate into this."""
     started = time.monotonic_ns()
     context = context_of(request)
     if not body.model:
@@ -164,12 +210,7 @@ async def prepare_chat(request: Request, body: ChatRequest) -> Prepared:
     if not body.messages and keep_alive == 0:
         await context.scheduler.stop(resolved.ref)
         return load_only("chat", body.model, "unload")
-    resolved.require("completion", f'"{body.model}" does not support chat')
-    if body.tools:
-        resolved.require("tools")
-    if any(m.images for m in body.messages):
-        resolved.require("vision")
-    _check_top_logprobs(body)
+    _check_chat(resolved, body)
     think = think_setting(resolved, body.think, body.model)
     output_format = decode_format(body.format)
     template = prompts.chat_template(resolved.model)
@@ -181,18 +222,7 @@ async def prepare_chat(request: Request, body: ChatRequest) -> Prepared:
         if not body.messages:
             await lease.release()
             return load_only("chat", body.model, "load")
-        messages = prompts.chat_messages(resolved.model, [m.as_dict() for m in body.messages])
-        render_args = {"tools": tools, **think.render_args()}
-        if body.truncate is False:
-            prompt = template.render(messages, **render_args)
-        else:
-            prompt = await prompts.fit_messages(
-                template,
-                messages,
-                lease.loaded.spec.num_ctx,
-                lease.runner.tokenize,
-                **render_args,
-            )
+        prompt = await _chat_prompt(resolved, body, template, lease, think)
         if body.debug_render_only:
             await lease.release()
             return _debug_answer("chat", body.model, prompt)

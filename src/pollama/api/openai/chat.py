@@ -10,7 +10,7 @@ from pollama.api.inference import prepare_chat
 from pollama.api.openai.chat_request import chat_request
 from pollama.api.openai.chat_response import ChatStream, chat_completion
 from pollama.api.openai.requests import ChatCompletionRequest
-from pollama.api.openai.sse import drain, sse_response
+from pollama.api.sse import drain, sse_response
 from pollama.serving.generation import collect
 
 router = APIRouter()

@@ -21,7 +21,7 @@ from pollama.api.openai.common import (
     usage,
 )
 from pollama.api.openai.requests import CompletionRequest
-from pollama.api.openai.sse import drain, sse_response
+from pollama.api.sse import drain, sse_response
 from pollama.api.types import GenerateRequest
 from pollama.errors import BadRequest
 from pollama.serving.generation import collect

@@ -4,12 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import Response
-
-from pollama.api.http import error_response, json_response
-from pollama.errors import PollamaError
-
 OPENAI_PREFIX = "/v1/"
 
 
@@ -27,10 +21,3 @@ def envelope(status: int, message: str) -> dict[str, Any]:
 
 def is_openai_path(path: str) -> bool:
     return path.startswith(OPENAI_PREFIX)
-
-
-def error_for(request: Request, error: PollamaError) -> Response:
-    """The error as the route's API words it: the envelope under `/v1/`, else `{"error": msg}`."""
-    if is_openai_path(request.url.path):
-        return json_response(envelope(error.status, error.message), error.status)
-    return error_response(error)

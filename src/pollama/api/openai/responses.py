@@ -12,7 +12,7 @@ from pollama.api.openai.requests import ResponsesRequest
 from pollama.api.openai.responses_output import ResponseShell
 from pollama.api.openai.responses_request import responses_chat_request
 from pollama.api.openai.responses_stream import ResponseStream
-from pollama.api.openai.sse import drain, named_event, sse_response
+from pollama.api.sse import drain, named_event, sse_response
 from pollama.serving.generation import collect
 
 router = APIRouter()

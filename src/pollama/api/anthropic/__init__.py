@@ -1,0 +1,8 @@
+"""The Anthropic Messages API (§3.5) under `/v1/messages`: a translator into the native chat."""
+
+from __future__ import annotations
+
+from pollama.api.anthropic import errors
+from pollama.api.anthropic.messages import router
+
+__all__ = ["errors", "router"]

@@ -1,0 +1,20 @@
+"""Each API words its errors its own way: Anthropic's body under `/v1/messages`, OpenAI's
+envelope under the rest of `/v1/`, and `{"error": message}` on the native API."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import Response
+
+from pollama.api import anthropic, openai
+from pollama.api.http import error_response, json_response
+from pollama.errors import PollamaError
+
+
+def error_for(request: Request, error: PollamaError) -> Response:
+    path = request.url.path
+    if anthropic.errors.is_anthropic_path(path):
+        return json_response(anthropic.errors.envelope(error.status, error.message), error.status)
+    if openai.errors.is_openai_path(path):
+        return json_response(openai.errors.envelope(error.status, error.message), error.status)
+    return error_response(error)
