@@ -23,7 +23,7 @@ def chunk(**message: Any) -> dict[str, Any]:
 def stream_of(*chunks: dict[str, Any], **fields: Any) -> list[dict[str, Any]]:
     stream = ResponseStream(shell(**fields))
     events = [event for native in chunks for event in stream.translate(native)]
-    return events + stream.tail()
+    return events
 
 
 def kinds(events: list[dict[str, Any]]) -> list[str]:

@@ -5,6 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import ollama
+
+from tests.conftest import RunningServer
+
+
+def derived_model(server: RunningServer, base: str, name: str, template: str) -> str:
+    """`name` made from `base` with another template (the weights are shared, not copied)."""
+    ollama.Client(host=server.url).create(model=name, from_=base, template=template)
+    return f"{name}:latest"
+
+
 WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
     "function": {

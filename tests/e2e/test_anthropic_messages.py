@@ -10,11 +10,15 @@ from typing import Any
 import anthropic
 import httpx
 import jsonschema
-import ollama
 import pytest
 
 from tests.conftest import RunningServer
-from tests.e2e.chat_templates import THINKING_TEMPLATE, TOOLS_TEMPLATE, WEATHER_TOOL
+from tests.e2e.chat_templates import (
+    THINKING_TEMPLATE,
+    TOOLS_TEMPLATE,
+    WEATHER_TOOL,
+    derived_model,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]
 
@@ -35,18 +39,12 @@ def client(server: RunningServer, gemma: str) -> anthropic.Anthropic:
 
 @pytest.fixture(scope="module")
 def tools_model(server: RunningServer, gemma: str) -> str:
-    ollama.Client(host=server.url).create(
-        model="gemma-claude-tools", from_=gemma, template=TOOLS_TEMPLATE
-    )
-    return "gemma-claude-tools:latest"
+    return derived_model(server, gemma, "gemma-claude-tools", TOOLS_TEMPLATE)
 
 
 @pytest.fixture(scope="module")
 def thinker(server: RunningServer, gemma: str) -> str:
-    ollama.Client(host=server.url).create(
-        model="gemma-claude-thinks", from_=gemma, template=THINKING_TEMPLATE
-    )
-    return "gemma-claude-thinks:latest"
+    return derived_model(server, gemma, "gemma-claude-thinks", THINKING_TEMPLATE)
 
 
 def test_message_whole_and_through_the_stream_accumulator(

@@ -8,12 +8,16 @@ import json
 from typing import Any
 
 import jsonschema
-import ollama
 import openai
 import pytest
 
 from tests.conftest import RunningServer
-from tests.e2e.chat_templates import THINKING_TEMPLATE, TOOLS_TEMPLATE, WEATHER_TOOL
+from tests.e2e.chat_templates import (
+    THINKING_TEMPLATE,
+    TOOLS_TEMPLATE,
+    WEATHER_TOOL,
+    derived_model,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]
 
@@ -33,18 +37,12 @@ def client(server: RunningServer, gemma: str) -> openai.OpenAI:
 
 @pytest.fixture(scope="module")
 def tools_model(server: RunningServer, gemma: str) -> str:
-    ollama.Client(host=server.url).create(
-        model="gemma-responses-tools", from_=gemma, template=TOOLS_TEMPLATE
-    )
-    return "gemma-responses-tools:latest"
+    return derived_model(server, gemma, "gemma-responses-tools", TOOLS_TEMPLATE)
 
 
 @pytest.fixture(scope="module")
 def thinker(server: RunningServer, gemma: str) -> str:
-    ollama.Client(host=server.url).create(
-        model="gemma-responses-thinks", from_=gemma, template=THINKING_TEMPLATE
-    )
-    return "gemma-responses-thinks:latest"
+    return derived_model(server, gemma, "gemma-responses-thinks", THINKING_TEMPLATE)
 
 
 def test_text_answer_whole_and_streamed(client: openai.OpenAI, gemma: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi.responses import Response, StreamingResponse
 
@@ -113,3 +113,18 @@ async def sse_response(
             await _close(events)
 
     return StreamingResponse(body(), media_type=SSE_TYPE)
+
+
+class EventStream(Protocol):
+    """A stream whose events name themselves by their `type` (Responses, Anthropic)."""
+
+    def translate(self, native: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+    def failure(self, status: int, message: str) -> list[dict[str, Any]]: ...
+
+
+async def named_sse_response(prepared: Prepared, stream: EventStream) -> Response:
+    """Named events (`event: <type>`) and no `[DONE]`: the stream ends with its last event."""
+    return await sse_response(
+        prepared, stream.translate, list, frame=named_event, done=b"", failure=stream.failure
+    )

@@ -13,7 +13,7 @@ from pollama.api.anthropic.translate import count_request, messages_chat_request
 from pollama.api.context import context_of
 from pollama.api.http import json_response, read
 from pollama.api.inference import count_chat_tokens, prepare_chat
-from pollama.api.sse import drain, named_event, sse_response
+from pollama.api.sse import drain, named_sse_response
 from pollama.api.types import ChatRequest
 from pollama.serving.generation import collect
 from pollama.serving.resolve import resolve
@@ -38,14 +38,7 @@ async def messages(request: Request) -> Response:
     prepared = await prepare_chat(request, native)
     if body.stream:
         stream = MessageStream(model=body.model)
-        return await sse_response(
-            prepared,
-            stream.translate,
-            stream.tail,
-            frame=named_event,
-            done=b"",
-            failure=stream.failure,
-        )
+        return await named_sse_response(prepared, stream)
     answer = collect(await drain(prepared))
     return json_response(message(answer, id=message_id(), model=body.model))
 

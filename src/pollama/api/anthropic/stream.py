@@ -57,9 +57,6 @@ class MessageStream:
             events += self._finish(native)
         return events
 
-    def tail(self) -> list[dict[str, Any]]:
-        return []
-
     def failure(self, status: int, message: str) -> list[dict[str, Any]]:
         return [error_body(status, message)]
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pollama.api.anthropic.requests import MessageParam, MessagesRequest, PromptFields
+from pollama.api.flat_tools import nested_tools
 from pollama.api.openai.chat_request import native_chat, think_from_effort
 from pollama.api.types import ChatRequest
 from pollama.errors import BadRequest
@@ -169,23 +170,7 @@ def native_messages(messages: list[MessageParam]) -> list[dict[str, Any]]:
 
 
 def native_tools(tools: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    if tools is None:
-        return None
-    out = []
-    for index, tool in enumerate(tools):
-        kind = tool.get("type")
-        if kind not in (None, "custom"):
-            raise BadRequest(f"tools[{index}]: tool type {kind!r} is not supported, only custom")
-        name = tool.get("name")
-        if not isinstance(name, str) or not name:
-            raise BadRequest(f"tools[{index}]: a tool needs a 'name'")
-        function: dict[str, Any] = {"name": name}
-        if tool.get("description") is not None:
-            function["description"] = tool["description"]
-        if tool.get("input_schema") is not None:
-            function["parameters"] = tool["input_schema"]
-        out.append({"type": "function", "function": function})
-    return out
+    return nested_tools(tools, kinds=(None, "custom"), schema_key="input_schema")
 
 
 def native_tool_choice(choice: dict[str, Any] | None) -> Any:

@@ -12,7 +12,7 @@ from pollama.api.openai.requests import ResponsesRequest
 from pollama.api.openai.responses_output import ResponseShell
 from pollama.api.openai.responses_request import responses_chat_request
 from pollama.api.openai.responses_stream import ResponseStream
-from pollama.api.sse import drain, named_event, sse_response
+from pollama.api.sse import drain, named_sse_response
 from pollama.serving.generation import collect
 
 router = APIRouter()
@@ -25,12 +25,5 @@ async def responses(request: Request) -> Response:
     shell = ResponseShell(body)
     if body.stream:
         stream = ResponseStream(shell)
-        return await sse_response(
-            prepared,
-            stream.translate,
-            stream.tail,
-            frame=named_event,
-            done=b"",
-            failure=stream.failure,
-        )
+        return await named_sse_response(prepared, stream)
     return json_response(shell.answer(collect(await drain(prepared))))

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from pollama.api.flat_tools import nested_tools
 from pollama.api.openai.chat_request import image_data, native_chat, think_from_effort
 from pollama.api.openai.common import sampling_options, stop_list
 from pollama.api.openai.requests import ResponsesRequest
@@ -183,25 +184,7 @@ def input_messages(value: Any) -> list[dict[str, Any]]:
 
 
 def native_tools(tools: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-    """Responses tools are flat (`{type, name, parameters}`); native ones nest a `function`."""
-    if tools is None:
-        return None
-    out = []
-    for index, tool in enumerate(tools):
-        kind = tool.get("type")
-        if kind != "function":
-            raise BadRequest(
-                f"tools[{index}]: tool type {kind!r} is not supported, only 'function'"
-            )
-        name = tool.get("name")
-        if not isinstance(name, str) or not name:
-            raise BadRequest(f"tools[{index}]: a function tool needs a 'name'")
-        function: dict[str, Any] = {"name": name}
-        for key in ("description", "parameters"):
-            if tool.get(key) is not None:
-                function[key] = tool[key]
-        out.append({"type": "function", "function": function})
-    return out
+    return nested_tools(tools, kinds=("function",), schema_key="parameters")
 
 
 def native_tool_choice(value: Any) -> Any:

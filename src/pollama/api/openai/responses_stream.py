@@ -75,9 +75,6 @@ class ResponseStream:
             events += self._finish(native)
         return events
 
-    def tail(self) -> list[dict[str, Any]]:
-        return []
-
     def failure(self, status: int, message: str) -> list[dict[str, Any]]:
         error = {"code": error_type(status), "message": message}
         failed = self.shell.object("failed", self._output, error=error)
