@@ -230,31 +230,32 @@ def test_disconnect_frees_the_slot(single_slot_server: RunningServer) -> None:
     assert quick.status_code == 200 and quick.json()["done"]
 
 
-def test_v1_stream_disconnect_frees_the_slot(single_slot_server: RunningServer) -> None:
-    base = f"{single_slot_server.url}/v1/chat/completions"
-    endless = {
-        "model": "gemma3:270m",
-        "messages": [{"role": "user", "content": "Count from 1 to 100000, one per line."}],
-        "max_tokens": 100000,
-        "temperature": 0,
-        "stream": True,
-    }
-    with httpx.stream("POST", base, json=endless, timeout=120) as response:
+COUNT = "Count from 1 to 100000, one per line."
+V1_STREAMS = {
+    "/v1/chat/completions": lambda n, prompt: {
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": n,
+    },
+    "/v1/responses": lambda n, prompt: {"input": prompt, "max_output_tokens": n},
+    "/v1/messages": lambda n, prompt: {
+        "messages": [{"role": "user", "content": prompt}],
+        "max_tokens": n,
+    },
+}
+
+
+@pytest.mark.parametrize("path", list(V1_STREAMS))
+def test_v1_stream_disconnect_frees_the_slot(single_slot_server: RunningServer, path: str) -> None:
+    url = f"{single_slot_server.url}{path}"
+    request = V1_STREAMS[path]
+    endless = {"model": "gemma3:270m", "temperature": 0, "stream": True, **request(100000, COUNT)}
+    with httpx.stream("POST", url, json=endless, timeout=120) as response:
+        assert response.status_code == 200
         events = (line for line in response.iter_lines() if line.startswith("data: "))
         for _ in range(3):
-            assert json.loads(next(events).removeprefix("data: "))["object"] == (
-                "chat.completion.chunk"
-            )
-    quick = httpx.post(
-        base,
-        json={
-            "model": "gemma3:270m",
-            "messages": [{"role": "user", "content": "Hi"}],
-            "max_tokens": 4,
-        },
-        timeout=180,
-    )
-    assert quick.status_code == 200 and quick.json()["choices"][0]["finish_reason"]
+            assert json.loads(next(events).removeprefix("data: "))
+    quick = httpx.post(url, json={"model": "gemma3:270m", **request(4, "Hi")}, timeout=180)
+    assert quick.status_code == 200, quick.text
 
 
 def test_oversized_load_is_refused_with_the_numbers(
