@@ -36,3 +36,8 @@ def local(timestamp_ns: int) -> str:
 
 def local_from_seconds(timestamp: float) -> str:
     return local(int(timestamp * 1_000_000_000))
+
+
+def utc_from_seconds(timestamp: float) -> str:
+    """A file time in UTC (`Z`), whole seconds, as Anthropic's `created_at`."""
+    return _format(int(timestamp), 0, timedelta(0))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pollama.api.anthropic.errors import envelope, error_body, is_anthropic_path
+from pollama.api.anthropic.dialect import is_anthropic_path
+from pollama.api.anthropic.errors import envelope, error_body
 from pollama.api.anthropic.output import message
 from pollama.api.anthropic.stream import MessageStream
 

@@ -206,3 +206,19 @@ def test_errors_in_anthropics_shape(
             tools=[{"type": "web_search_20250305", "name": "web_search"}],
         )
     assert "web_search_20250305" in tool.value.message
+
+
+def test_models_in_anthropics_shape(
+    client: anthropic.Anthropic, server: RunningServer, gemma: str
+) -> None:
+    page = client.models.list(limit=1000)
+    assert gemma in [info.id for info in page.data]
+    assert all(info.type == "model" for info in page.data)
+    info = client.models.retrieve(gemma)
+    assert info.id == gemma and info.display_name == gemma and info.created_at.year >= 2024
+    with pytest.raises(anthropic.NotFoundError) as missing:
+        client.models.retrieve("no-such-model")
+    assert missing.value.body["type"] == "error"  # type: ignore[index]
+    # OpenAI clients (no anthropic-version header) still get OpenAI's shapes.
+    plain = httpx.get(f"{server.url}/v1/models/{gemma}").json()
+    assert plain["object"] == "model" and "type" not in plain

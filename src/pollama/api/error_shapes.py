@@ -1,5 +1,6 @@
-"""Each API words its errors its own way: Anthropic's body under `/v1/messages`, OpenAI's
-envelope under the rest of `/v1/`, and `{"error": message}` on the native API."""
+"""Each API words its errors its own way: Anthropic's body for Anthropic's requests (see
+`anthropic.dialect`), OpenAI's envelope for the rest of `/v1/`, and `{"error": message}` on the
+native API."""
 
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from pollama.errors import PollamaError
 
 
 def error_for(request: Request, error: PollamaError) -> Response:
-    path = request.url.path
-    if anthropic.errors.is_anthropic_path(path):
+    if anthropic.dialect.wants_anthropic(request):
         return json_response(anthropic.errors.envelope(error.status, error.message), error.status)
-    if openai.errors.is_openai_path(path):
+    if openai.errors.is_openai_path(request.url.path):
         return json_response(openai.errors.envelope(error.status, error.message), error.status)
     return error_response(error)

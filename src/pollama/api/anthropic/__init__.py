@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pollama.api.anthropic import errors
+from pollama.api.anthropic import dialect, errors
 from pollama.api.anthropic.messages import router
 
-__all__ = ["errors", "router"]
+__all__ = ["dialect", "errors", "router"]

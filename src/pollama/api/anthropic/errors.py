@@ -1,12 +1,10 @@
-"""Anthropic's error body for `/v1/messages` (§3.5): `{"type": "error", "error": {type, message}}`,
+"""Anthropic's error body (§3.5): `{"type": "error", "error": {type, message}}`,
 the type picked by the status, as the `anthropic` SDK maps them."""
 
 from __future__ import annotations
 
 import secrets
 from typing import Any
-
-ANTHROPIC_PREFIX = "/v1/messages"
 
 _TYPES = {
     400: "invalid_request_error",
@@ -31,7 +29,3 @@ def error_body(status: int, message: str) -> dict[str, Any]:
 def envelope(status: int, message: str) -> dict[str, Any]:
     """The response body of a failed request, with a request id as Anthropic's carry."""
     return {**error_body(status, message), "request_id": f"req_{secrets.token_hex(12)}"}
-
-
-def is_anthropic_path(path: str) -> bool:
-    return path == ANTHROPIC_PREFIX or path.startswith(ANTHROPIC_PREFIX + "/")

@@ -1,4 +1,5 @@
-"""`GET /v1/models` and `GET /v1/models/{model}` (§3.4), from the model store."""
+"""`GET /v1/models` and `GET /v1/models/{model}` (§3.4), from the model store; Anthropic clients
+get Anthropic's model objects and pages."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from pollama.api.anthropic.dialect import wants_anthropic
+from pollama.api.anthropic.models import model_info, model_page
 from pollama.api.context import context_of
 from pollama.api.http import json_response
 from pollama.errors import NotFound
@@ -33,9 +36,18 @@ def model_list(models: list[Model]) -> dict[str, Any]:
 
 
 @router.get("/v1/models")
-async def list_models(request: Request) -> Response:
+async def list_models(
+    request: Request,
+    limit: int | None = None,
+    after_id: str | None = None,
+    before_id: str | None = None,
+) -> Response:
     store = context_of(request).store
-    return json_response(model_list(await run_in_threadpool(store.models)))
+    models = await run_in_threadpool(store.models)
+    if wants_anthropic(request):
+        page = model_page(models, limit=limit, after_id=after_id, before_id=before_id)
+        return json_response(page)
+    return json_response(model_list(models))
 
 
 @router.get("/v1/models/{model}")
@@ -45,4 +57,6 @@ async def retrieve_model(request: Request, model: str) -> Response:
     found = await run_in_threadpool(store.model, name) if name.is_valid else None
     if found is None:
         raise NotFound(f"model '{name.display_shortest}' not found")
+    if wants_anthropic(request):
+        return json_response(model_info(found, id=model))
     return json_response(model_object(found, id=model))
