@@ -101,6 +101,22 @@ def test_length_is_incomplete_and_an_empty_answer_is_still_a_message() -> None:
     assert response["output"][0]["content"][0]["text"] == ""
 
 
+def test_held_whitespace_is_shown_once_with_its_logprobs() -> None:
+    space = {"token": " ", "logprob": -0.5, "bytes": [32], "top_logprobs": []}
+    only = stream_of({**chunk(content=" "), "logprobs": [space]}, FINAL)
+    [delta] = [e for e in only if e["type"] == "response.output_text.delta"]
+    assert delta["delta"] == " " and delta["logprobs"] == [space]
+    assert only[-1]["response"]["output"][0]["content"][0]["text"] == " "
+    word = {**space, "token": "Hi", "bytes": [72, 105]}
+    later = stream_of(
+        {**chunk(content=" "), "logprobs": [space]},
+        {**chunk(content="Hi"), "logprobs": [word]},
+        FINAL,
+    )
+    [delta] = [e for e in later if e["type"] == "response.output_text.delta"]
+    assert delta["delta"] == " Hi" and delta["logprobs"] == [space, word]
+
+
 def test_logprobs_ride_on_the_deltas_and_the_part() -> None:
     entry = {"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "top_logprobs": []}
     events = stream_of({**chunk(content="Hi"), "logprobs": [entry]}, FINAL)

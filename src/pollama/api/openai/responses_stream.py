@@ -45,6 +45,7 @@ class ResponseStream:
     _output: list[dict[str, Any]] = field(default_factory=list)  # closed items
     _open: _OpenItem | None = None
     _held: str = ""  # whitespace not yet shown: it opens a message only if text follows
+    _held_logprobs: list[dict[str, Any]] = field(default_factory=list)
     _saw_message: bool = False
     _saw_calls: bool = False
 
@@ -126,8 +127,10 @@ class ResponseStream:
     def _content(self, text: str, logprobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not text.strip() and (self._open is None or self._open.kind != "message"):
             self._held += text
+            self._held_logprobs += logprobs
             return []
         text, self._held = self._held + text, ""
+        logprobs, self._held_logprobs = self._held_logprobs + logprobs, []
         events = self._switch_to("message")
         assert self._open is not None
         self._open.text += text
@@ -193,7 +196,7 @@ class ResponseStream:
             # An answer that is only whitespace (or nothing) is still a message, as unstreamed.
             events += self._switch_to("message")
             if self._held:
-                events += self._content(self._held, [])
+                events += self._content("", [])  # releases what is held
         events += self._close()
         status, incomplete = final_status(native)
         response = self.shell.object(
