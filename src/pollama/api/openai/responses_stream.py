@@ -111,18 +111,7 @@ class ResponseStream:
         return {"item_id": self._open.id, "output_index": self._index}
 
     def _thinking(self, text: str) -> list[dict[str, Any]]:
-        events = self._switch_to("reasoning")
-        assert self._open is not None
-        self._open.text += text
-        events.append(
-            self._event(
-                "response.reasoning_summary_text.delta",
-                **self._where(),
-                summary_index=0,
-                delta=text,
-            )
-        )
-        return events
+        return self._append("reasoning", text, [])
 
     def _content(self, text: str, logprobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not text.strip() and (self._open is None or self._open.kind != "message"):
@@ -131,19 +120,20 @@ class ResponseStream:
             return []
         text, self._held = self._held + text, ""
         logprobs, self._held_logprobs = self._held_logprobs + logprobs, []
-        events = self._switch_to("message")
+        return self._append("message", text, logprobs)
+
+    def _append(self, kind: str, text: str, logprobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add `text` to the open item of `kind` (opened if need be) and say so in a delta."""
+        events = self._switch_to(kind)
         assert self._open is not None
         self._open.text += text
-        self._open.logprobs += logprobs
-        events.append(
-            self._event(
-                "response.output_text.delta",
-                **self._where(),
-                content_index=0,
-                delta=text,
-                logprobs=logprobs,
-            )
-        )
+        if kind == "reasoning":
+            slot: dict[str, Any] = {"summary_index": 0}
+            name = "reasoning_summary_text.delta"
+        else:
+            self._open.logprobs += logprobs
+            name, slot = "output_text.delta", {"content_index": 0, "logprobs": logprobs}
+        events.append(self._event(f"response.{name}", **self._where(), **slot, delta=text))
         return events
 
     def _call(self, call: dict[str, Any]) -> list[dict[str, Any]]:
