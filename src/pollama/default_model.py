@@ -14,6 +14,8 @@ import tempfile
 from importlib.resources import files
 from pathlib import Path
 
+from rich.text import Text
+
 from pollama.cli import create_cmd, run_cmd, show_cmd
 from pollama.cli.client import Client
 from pollama.cli.console import console, err_console
@@ -50,7 +52,7 @@ def ensure_default_model(client: Client) -> None:
 def main() -> None:
     try:
         client = Client()
-        client.ensure_server(notify=lambda text: err_console.print(f"[dim]{text}[/dim]"))
+        client.ensure_server(notify=lambda text: err_console.print(Text(text, style="dim")))
         ensure_default_model(client)
         console.print(f"\n[bold]$ pollama show {DEFAULT_MODEL}[/bold]\n")
         show_cmd.render(client.request("POST", "/api/show", {"model": DEFAULT_MODEL}).json())

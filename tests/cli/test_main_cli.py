@@ -106,3 +106,50 @@ def test_rm_unloads_first(fake: FakeClient) -> None:
     ]
     assert "deleted 'a'" in result.stdout and "deleted 'b'" in result.stdout
     assert "Warning: unable to stop model 'a'" in result.stderr
+
+
+@pytest.mark.parametrize("args", [[], ["help"], ["--help"]])
+def test_no_arguments_and_help_print_the_help(args: list[str]) -> None:
+    result = CliRunner().invoke(main.cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Usage: ")
+    for command in ("serve", "create", "show", "run", "help"):
+        assert f"\n  {command} " in result.stdout
+
+
+def test_help_of_a_command() -> None:
+    result = CliRunner().invoke(main.cli, ["help", "run"])
+    assert result.exit_code == 0, result.output
+    assert "run [OPTIONS] MODEL [PROMPT]..." in result.stdout
+    assert "--keepalive" in result.stdout and "OLLAMA_NOHISTORY" in result.stdout
+
+
+def test_help_of_an_unknown_topic() -> None:
+    result = CliRunner().invoke(main.cli, ["help", "nosuch"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Unknown help topic [`nosuch`]\nUsage: ")
+
+
+def test_main_with_no_arguments_exits_zero(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.argv", ["pollama"])
+    with pytest.raises(SystemExit) as exited:
+        main.main()
+        raise SystemExit(0)  # main() returning normally is exit status 0
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("Usage: ")
+
+
+def test_show_verbose_prints_model_data_verbatim(fake: FakeClient) -> None:
+    tokens = ["[/INST]", *(f"t{i}" for i in range(262_143))]
+    fake.routes[("POST", "/api/show")] = {
+        "details": {},
+        "model_info": {"general.architecture": "gemma3", "tokenizer.ggml.tokens": tokens},
+        "license": "[bold]not markup[/bold]",
+    }
+    result = invoke("show", "m", "-v")
+    assert result.exit_code == 0
+    assert "[/INST] ...+262143 more]" in result.stdout
+    assert "[bold]not markup[/bold]" in result.stdout
+    assert fake.bodies("/api/show") == [{"model": "m", "verbose": True}]

@@ -332,11 +332,79 @@ def test_save_invalid_name() -> None:
     assert h.stdout == "error: The model name 'bad!name' is invalid\n"
 
 
-def test_save_other_errors_end_the_session() -> None:
+GGUF_FILE = "gemma-3-270m-q4_k_m.gguf"
+GGUF_MODEL_SHOW = {
+    **SHOW,
+    "details": {"parent_model": GGUF_FILE},
+    "system": "Be brief.",
+    "modelfile": (
+        "FROM /models/blobs/sha256-abc\n"
+        "PARAMETER temperature 0.5\n"
+        "PARAMETER stop <end_of_turn>\n"
+        "PARAMETER stop [/INST]\n"
+        "MESSAGE user Hi\n"
+        "MESSAGE assistant Hello!\n"
+    ),
+    "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}],
+}
+
+
+def gguf_model_client() -> FakeClient:
+    """`gemma3` created from a GGUF file, the only model in the store."""
+
+    def show(body: dict[str, Any]) -> Any:
+        if body["model"] == "gemma3":
+            return GGUF_MODEL_SHOW
+        return PollamaError(f"model '{body['model']}' not found", 404)
+
     client = make_client()
-    client.streams["/api/create"] = [PollamaError("disk full", 500)]
-    with pytest.raises(PollamaError, match="disk full"):
-        Harness(["/save x", "/bye"], client).run()
+    client.routes[("POST", "/api/show")] = show
+    client.streams["/api/create"] = [{"status": "success"}]
+    return client
+
+
+def test_save_of_a_model_made_from_a_gguf_builds_on_the_model() -> None:
+    client = gguf_model_client()
+    script = ["/load gemma3", "/set parameter temperature 0", "hi", "/save mine", "/bye"]
+    h = Harness(script, client).run()
+    assert h.stdout.endswith("Created new model 'mine'\n")
+    assert ("POST", "/api/show", {"model": GGUF_FILE}) in client.calls  # not a local model
+    assert client.bodies("/api/create") == [
+        {
+            "model": "mine",
+            "from": "gemma3",
+            "system": "Be brief.",
+            "parameters": {"temperature": 0.0, "stop": ["<end_of_turn>", "[/INST]"]},
+            "messages": [
+                {"role": "user", "content": "Hi"},
+                {"role": "assistant", "content": "Hello!"},
+                {"role": "user", "content": "hi"},
+                {"role": "assistant", "content": "Hello there!"},
+            ],
+        }
+    ]
+
+
+def test_save_from_a_local_parent_carries_the_models_settings() -> None:
+    client = gguf_model_client()
+    derived = {**GGUF_MODEL_SHOW, "details": {"parent_model": "base:1b"}}
+    client.routes[("POST", "/api/show")] = derived  # the parent is a local model too
+    h = Harness(["/load gemma3", "/set system Mine", "/save mine", "/bye"], client).run()
+    assert h.stdout.endswith("Created new model 'mine'\n")
+    (body,) = client.bodies("/api/create")
+    assert body["from"] == "base:1b"
+    assert body["system"] == "Mine"
+    assert body["parameters"] == {"temperature": 0.5, "stop": ["<end_of_turn>", "[/INST]"]}
+    assert body["messages"][:2] == GGUF_MODEL_SHOW["messages"]
+    assert body["messages"][2] == {"role": "system", "content": "Mine"}
+
+
+def test_failed_save_is_reported_and_the_session_goes_on() -> None:
+    client = make_client()
+    client.streams["/api/create"] = [PollamaError("pull model manifest: file does not exist", 500)]
+    h = Harness(["/save x", "hi", "/bye"], client).run()
+    assert h.stdout.startswith("error: pull model manifest: file does not exist\n")
+    assert len(h.chats) == 1  # the session went on
 
 
 def test_verbose_prints_stats_after_each_answer() -> None:

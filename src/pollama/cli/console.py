@@ -1,11 +1,14 @@
-"""All terminal output goes through these two rich consoles."""
+"""All terminal output goes through these two rich consoles.
+
+Model and server text (names, templates, tokens, errors) is printed with `markup=False` or as
+`Text`; emoji codes are off too, so `:smile:` in a template prints as typed."""
 
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = Console(highlight=False, soft_wrap=True, emoji=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def print_unsqueezed(out: Console, table: Table) -> None:

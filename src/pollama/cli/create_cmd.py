@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.text import Text
 
 from pollama import modelfile
 from pollama.cli.client import Client
@@ -20,7 +21,7 @@ CHUNK = 1 << 20
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # file names are not markup
         BarColumn(),
         DownloadColumn(binary_units=False),
         TransferSpeedColumn(),
@@ -111,12 +112,12 @@ def create(client: Client, name: str, file: str) -> None:
         raise BadRequest(f"invalid model name: {name}")
     plan, base = read_modelfile(file)
     for warning in plan.warnings:
-        err_console.print(warning)
+        err_console.print(warning, markup=False)
     request = build_request(client, name, plan, base)
     with err_console.status("creating model") as status:
         for event in client.stream("/api/create", request):
             message = event.get("status", "")
-            status.update(message)
+            status.update(Text(message))  # the server's words, never markup
             if message != "success":
-                err_console.print(f"[dim]{message}[/dim]")
+                err_console.print(Text(message, style="dim"))
     console.print("success")

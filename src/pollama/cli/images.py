@@ -86,9 +86,9 @@ def extract_images(text: str, err: Console) -> tuple[str, list[str]]:
         except FileNotFoundError:
             continue
         except (OSError, BadRequest) as exc:
-            err.print(f"Couldn't process image: {exc}", markup=False)
+            err.print(f"Couldn't process image: {exc}", markup=False, emoji=False)
             raise BadRequest(str(exc)) from None
-        err.print(f"Added image '{path}'", markup=False)
+        err.print(f"Added image '{path}'", markup=False, emoji=False)
         for variant in (f"'{path}'", f"'{found}'", found):
             text = text.replace(variant, "")
         images.append(base64.b64encode(data).decode("ascii"))

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from rich.table import Table
+from rich.text import Text
 
 from pollama.cli.console import console, print_unsqueezed
 from pollama.cli.humanize import human_bytes, human_time
@@ -44,8 +45,8 @@ def render(models: list[dict[str, Any]], prefix: str = "") -> None:
         if prefix and not model["name"].lower().startswith(prefix.lower()):
             continue
         table.add_row(
-            model["name"],
-            model["digest"][:12],
+            Text(str(model["name"])),  # a server's string, never markup
+            str(model["digest"])[:12],
             human_bytes(int(model["size"])),
             human_time(parse_go_time(model["modified_at"])),
         )

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from rich.text import Text
 
 from pollama import __version__
 from pollama.cli import create_cmd, list_cmd, ps_cmd, pull_cmd, push_cmd, run_cmd, show_cmd
@@ -19,7 +20,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _client() -> Client:
     client = Client()
-    client.ensure_server(notify=lambda text: err_console.print(f"[dim]{text}[/dim]"))
+    client.ensure_server(notify=lambda text: err_console.print(Text(text, style="dim")))
     return client
 
 
@@ -60,7 +61,17 @@ class RunCommand(click.Command):
             formatter.write_dl(rows)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class RootGroup(click.Group):
+    """`pollama` alone prints the help and exits 0, as Ollama's root command does."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args:
+            click.echo(ctx.get_help(), color=ctx.color)
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-v", "--version", message="pollama version is %(version)s")
 def cli() -> None:
     """Large language models, served locally: Ollama's API, rebuilt in Python."""
@@ -220,6 +231,25 @@ def rm(models: tuple[str, ...]) -> None:
         ps_cmd.unload_before_delete(client, model, err_console)
         client.request("DELETE", "/api/delete", {"model": model})
         console.print(f"deleted '{model}'", markup=False)
+
+
+@cli.command("help")
+@click.argument("command", nargs=-1)
+@click.pass_context
+def help_command(ctx: click.Context, command: tuple[str, ...]) -> None:
+    """Help about any command."""
+    root = ctx.find_root()
+    target: click.Command = root.command
+    target_ctx = root
+    for name in command:
+        found = target.get_command(target_ctx, name) if isinstance(target, click.Group) else None
+        if found is None:
+            # cobra's wording, then the top-level help
+            click.echo(f"Unknown help topic [{' '.join(f'`{n}`' for n in command)}]")
+            click.echo(root.get_help())
+            return
+        target, target_ctx = found, click.Context(found, info_name=name, parent=target_ctx)
+    click.echo(target_ctx.get_help())
 
 
 def main() -> None:

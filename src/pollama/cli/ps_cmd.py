@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from pollama.cli.api_client import ApiClient
 from pollama.cli.console import console as default_console
@@ -65,7 +66,7 @@ def render(models: list[dict[str, Any]], prefix: str = "", out: Console | None =
     out = out or default_console
     table = plain_table("NAME", "ID", "SIZE", "PROCESSOR", "CONTEXT", "UNTIL")
     for row in rows(models, prefix):
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # the server's strings, never markup
     print_unsqueezed(out, table)
 
 

@@ -21,7 +21,7 @@ from pollama.cli.console import console, err_console
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}:"),
+        TextColumn("{task.description}:", markup=False),  # server statuses are not markup
         TextColumn("{task.percentage:>3.0f}%"),
         BarColumn(),
         DownloadColumn(binary_units=False),

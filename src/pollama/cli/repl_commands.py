@@ -11,6 +11,7 @@ from typing import Any
 
 from rich.console import Console
 
+from pollama import modelfile
 from pollama.cli import list_cmd, repl_help, show_cmd
 from pollama.cli.api_client import ApiClient
 from pollama.cli.conversation import load_model
@@ -32,21 +33,35 @@ class Session:
     err: Console
 
     def say(self, text: str) -> None:
-        self.out.print(text, markup=False, highlight=False)
+        self.out.print(text, markup=False, highlight=False, emoji=False)
 
     def help(self, text: str) -> None:
-        self.err.print(text, markup=False, highlight=False)
+        self.err.print(text, markup=False, highlight=False, emoji=False)
 
     def show_model(self, model: str) -> dict[str, Any]:
         return dict(self.client.request("POST", "/api/show", {"model": model}).json())
 
 
+def modelfile_parameters(text: str) -> dict[str, Any]:
+    """The PARAMETERs of `/api/show`'s Modelfile, typed as `create` types them."""
+    try:
+        commands = modelfile.parse(text).commands
+        only_parameters = modelfile.Modelfile([c for c in commands if c.instruction == "parameter"])
+        return only_parameters.to_create_plan(".").parameters
+    except PollamaError:
+        return {}
+
+
 def apply_model_info(opts: RunOptions, info: dict[str, Any]) -> None:
-    """Facts from `/api/show` the session depends on: thinking, vision, the parent model."""
+    """Facts from `/api/show` the session depends on: thinking, vision, the parent model, and
+    the model's own SYSTEM, PARAMETERs and MESSAGEs (for `/save`)."""
     capabilities = list(info.get("capabilities") or [])
     opts.think = infer_think(capabilities, opts)
     opts.multimodal = "vision" in capabilities or bool(info.get("projector_info"))
     opts.parent_model = str((info.get("details") or {}).get("parent_model") or "")
+    opts.model_system = str(info.get("system") or "")
+    opts.model_parameters = modelfile_parameters(str(info.get("modelfile") or ""))
+    opts.loaded_messages = [dict(m) for m in info.get("messages") or []]
 
 
 def set_system(session: Session, text: str) -> None:
@@ -71,6 +86,7 @@ def warn_if_cannot_think(session: Session) -> None:
             f"warning: model {go_quote(session.opts.model)} does not support thinking output",
             markup=False,
             highlight=False,
+            emoji=False,
         )
 
 
@@ -164,7 +180,7 @@ def command_show(session: Session, args: list[str]) -> None:
         raise
     what = args[1]
     if what == "info":
-        show_cmd.render(info)
+        show_cmd.render(info, out=session.err)  # Ollama prints it to stderr
     elif what == "license":
         session.say(info.get("license") or "No license was specified for this model.")
     elif what == "modelfile":
@@ -214,31 +230,51 @@ def command_load(session: Session, args: list[str]) -> None:
         raise
 
 
-def create_request(name: str, opts: RunOptions) -> dict[str, Any]:
-    """`/save`: a model from the parent (or current) model plus this session's changes."""
-    parent = opts.parent_model if Name.parse(opts.parent_model).is_valid else ""
-    request: dict[str, Any] = {"model": name, "from": parent or opts.model}
-    if opts.system:
-        request["system"] = opts.system
-    if opts.options:
-        request["parameters"] = dict(opts.options)
-    if opts.messages:
-        request["messages"] = list(opts.messages)
+def save_source(session: Session) -> str:
+    """What `/save` builds on: the parent model when it is a local model, else the current one.
+    A model made from a GGUF file has the file's name as its parent, which names no model."""
+    opts = session.opts
+    parent = opts.parent_model
+    if not parent or parent == opts.model or not Name.parse(parent).is_valid:
+        return opts.model
+    try:
+        session.show_model(parent)
+    except PollamaError:
+        return opts.model
+    return parent
+
+
+def create_request(name: str, opts: RunOptions, source: str | None = None) -> dict[str, Any]:
+    """`/save`: the model's own SYSTEM, PARAMETERs and MESSAGEs with this session's changes
+    (its `/set system`, `/set parameter` and conversation) on top."""
+    request: dict[str, Any] = {"model": name, "from": source or opts.model}
+    system = opts.system or opts.model_system
+    if system:
+        request["system"] = system
+    parameters = {**opts.model_parameters, **opts.options}
+    if parameters:
+        request["parameters"] = parameters
+    messages = [*opts.loaded_messages, *opts.messages]
+    if messages:
+        request["messages"] = messages
     return request
 
 
 def command_save(session: Session, args: list[str]) -> None:
+    """A failed save is reported and the session goes on."""
     if len(args) != 2:
         session.say("Usage:\n  /save <modelname>")
         return
     try:
-        for _ in session.client.stream("/api/create", create_request(args[1], session.opts)):
+        request = create_request(args[1], session.opts, save_source(session))
+        for _ in session.client.stream("/api/create", request):
             pass
     except PollamaError as exc:
         if INVALID_MODEL_NAME in exc.message:
             session.say(f"error: The model name '{args[1]}' is invalid")
-            return
-        raise
+        else:
+            session.say(f"error: {exc.message}")
+        return
     session.say(f"Created new model '{args[1]}'")
 
 

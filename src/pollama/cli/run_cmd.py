@@ -66,7 +66,9 @@ def replay_history(messages: list[dict[str, Any]], opts: RunOptions, out: Consol
     for message in messages:
         role = message.get("role")
         if role == "user":
-            out.print(f"{PROMPT}{message.get('content', '')}", markup=False, highlight=False)
+            out.print(
+                f"{PROMPT}{message.get('content', '')}", markup=False, highlight=False, emoji=False
+            )
         elif role == "assistant":
             print_wrapped(out, str(message.get("content", "")), wordwrap=opts.wordwrap)
             out.out("\n")

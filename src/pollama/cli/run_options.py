@@ -50,6 +50,10 @@ class RunOptions:
     think_explicit: bool = False  # set by --think or /set think|nothink: never inferred again
     hide_thinking: bool = False
     verbose: bool = False
+    # The model's own SYSTEM, PARAMETERs and MESSAGEs (from `/api/show`), which `/save` carries.
+    model_system: str = ""
+    model_parameters: dict[str, Any] = field(default_factory=dict)
+    loaded_messages: list[dict[str, Any]] = field(default_factory=list)
 
     def copy(self) -> RunOptions:
         return copy.deepcopy(self)
