@@ -27,6 +27,7 @@ __all__ = [
     "file_type_name",
     "human_number",
     "layer_kind",
+    "load_problems",
     "model_info",
     "read_gguf",
     "tensor_list",
@@ -222,3 +223,28 @@ def layer_kind(info: GGUFInfo) -> LayerKind:
     if info.is_projector:
         return "projector"
     return "model"
+
+
+def load_problems(info: GGUFInfo) -> list[str]:
+    """What this file lacks that llama.cpp needs to load it as the layer it would become,
+    e.g. `["no tensors", "missing general.architecture"]`; empty when nothing is known to be
+    missing. For a model: tensors, the architecture, `<arch>.block_count`, `.context_length`,
+    `.embedding_length` and a tokenizer model (llama.cpp reads each as a required key); for an
+    adapter, also `adapter.type`. Whether the architecture is one llama.cpp knows is left to the
+    load: the gguf package's list need not match the engine's."""
+    problems = [] if info.tensors else ["no tensors"]
+    arch = _string(info.kv.get("general.architecture"))
+    keys = [] if arch else ["general.architecture"]
+    kind = layer_kind(info)
+    if kind == "model":
+        if arch:
+            for suffix in ("block_count", "context_length", "embedding_length"):
+                if not _uint(info.kv.get(f"{arch}.{suffix}")):
+                    keys.append(f"{arch}.{suffix}")
+        if not _string(info.kv.get("tokenizer.ggml.model")):
+            keys.append("tokenizer.ggml.model")
+    elif kind == "adapter" and not _string(info.kv.get("adapter.type")):
+        keys.append("adapter.type")
+    if keys:
+        problems.append("missing " + ", ".join(keys))
+    return problems

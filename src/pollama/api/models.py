@@ -41,7 +41,7 @@ async def show(request: Request) -> Response:
         raise BadRequest("model is required")
     name = Name.parse(text)
     store = context_of(request).store
-    model = store.model(name) if name.is_valid else None
+    model = store.complete_model(name) if name.is_valid else None
     if model is None:
         raise NotFound(f"model '{name.display_shortest}' not found")
     response = await run_in_threadpool(

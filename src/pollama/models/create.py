@@ -18,8 +18,8 @@ from pollama.errors import BadRequest, NotFound
 from pollama.models.config import build_config
 from pollama.models.layers import LayerList, compact_json
 from pollama.names import Name
-from pollama.store import Store, media_types
-from pollama.store.blobs import parse_digest
+from pollama.store import PinSet, Store, media_types
+from pollama.store.blobs import digest_bytes, parse_digest
 from pollama.store.manifest import Layer, Manifest
 
 _KIND_TO_MEDIA_TYPE = {
@@ -86,6 +86,12 @@ class Creator:
                 "converted by pollama"
             )
         info = ggufmeta.read_gguf(path)
+        problems = ggufmeta.load_problems(info)
+        if problems:
+            # Refused here, not at the first load (a 500 long after create said "success").
+            raise BadRequest(
+                f"{filename}: not a GGUF model pollama can load: {'; '.join(problems)}"
+            )
         kind = ggufmeta.layer_kind(info)
         return WeightFile(filename, digest, info, _KIND_TO_MEDIA_TYPE[kind])
 
@@ -107,7 +113,7 @@ class Creator:
             base_name = Name.parse(source)
             if not base_name.is_valid:
                 raise BadRequest("invalid model name")
-            plan.base = self.store.model(base_name)
+            plan.base = self.store.complete_model(base_name)
             if plan.base is None:
                 raise NotFound(f"model '{source}' not found")
         plan.weights = [self._weight_file(f, d) for f, d in files.items()]
@@ -133,9 +139,15 @@ class Creator:
         return plan
 
     def run(self, plan: CreatePlan) -> Iterator[dict[str, Any]]:
+        # Every blob the new manifest will name stays pinned until it is published, so that a
+        # concurrent delete's prune cannot take a shared layer from under it.
+        with self.store.guard.pinned() as pins:
+            yield from self._run(plan, pins)
+
+    def _run(self, plan: CreatePlan, pins: PinSet) -> Iterator[dict[str, Any]]:
         if plan.weights:
             yield {"status": "parsing GGUF"}
-        layers = LayerList(self.store.blobs)
+        layers = LayerList(self.store.blobs, pins)
         base_params: dict[str, Any] = {}
         if plan.base is not None:
             # Inherited layers record where they came from (the base model's short name).
@@ -172,16 +184,15 @@ class Creator:
         model_path = _model_path(self.store, layers.layers)
         info = ggufmeta.read_gguf(model_path) if model_path else None
         base_config = plan.base.config if plan.base is not None else {}
-        config_bytes = compact_json(build_config(info, layers.layers, base_config, plan.requires))
-        config_digest = self.store.blobs.write_bytes(config_bytes + b"\n")
-        config = Layer(media_types.CONFIG, config_digest, len(config_bytes) + 1)
+        config_json = compact_json(build_config(info, layers.layers, base_config, plan.requires))
+        config_bytes = config_json + b"\n"
+        pins.add(digest_bytes(config_bytes))
+        config_digest = self.store.blobs.write_bytes(config_bytes)
+        config = Layer(media_types.CONFIG, config_digest, len(config_bytes))
         manifest = Manifest(config=config, layers=layers.layers)
 
         yield {"status": "writing manifest"}
-        old = self.store.manifests.get(plan.name)
-        self.store.manifests.write(plan.name, manifest.to_bytes())
-        if old is not None and self.prune:
-            self.store.prune_blobs(set(old.manifest.digests()))
+        self.store.publish(plan.name, manifest.to_bytes(), prune=self.prune)
         yield {"status": "success"}
 
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pollama.store import media_types
+from pollama.store import PinSet, media_types
 from pollama.store.blobs import BlobStore, digest_bytes
 from pollama.store.manifest import Layer
 
@@ -25,17 +25,22 @@ def compact_json(value: Any) -> bytes:
 
 @dataclass
 class LayerList:
-    """An ordered list of layers, each with whether its blob was just created."""
+    """An ordered list of layers, each with whether its blob was just created. Every layer's
+    digest is pinned in `pins` (before a text blob is looked for, so that a concurrent prune
+    cannot remove the copy found)."""
 
     blobs: BlobStore
+    pins: PinSet
     layers: list[Layer] = field(default_factory=list)
     created: set[str] = field(default_factory=set)
 
     def add_existing(self, layer: Layer) -> None:
+        self.pins.add(layer.digest)
         self.layers.append(layer)
 
     def add_blob(self, media_type: str, data: bytes) -> Layer:
         digest = digest_bytes(data)
+        self.pins.add(digest)
         if not self.blobs.exists(digest):
             self.blobs.write_bytes(data)
             self.created.add(digest)

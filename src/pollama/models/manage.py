@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pollama.errors import BadRequest, NotFound
 from pollama.names import Name
-from pollama.store import Store
+from pollama.store import Model, Store
 
 
 def copy_model(store: Store, source: str, destination: str) -> Name:
@@ -15,18 +15,18 @@ def copy_model(store: Store, source: str, destination: str) -> Name:
     if not dst.is_valid:
         raise BadRequest(f'destination "{destination}" is invalid')
     stored = store.manifests.get(src)
-    if stored is None:
+    # A source whose blobs are missing is "not found", as for show and run (see Store.model).
+    if stored is None or Model(stored, store.blobs).missing_blobs():
         raise NotFound(f'model "{source}" not found')
-    return store.manifests.write(dst, stored.raw)
+    with store.guard.pinned(stored.manifest.digests()):
+        written, _ = store.publish(dst, stored.raw, prune=False)
+    return written
 
 
 def delete_model(store: Store, model: str) -> None:
     name = Name.parse(model)
     if not name.is_valid:
         raise BadRequest(f'name "{model}" is invalid')
-    stored = store.manifests.get(name)
-    if stored is None:
-        raise NotFound(f"model '{model}' not found")
-    store.manifests.delete(stored.name)
     # Deleting always removes the model's now-unreferenced blobs, NOPRUNE or not (as Ollama).
-    store.prune_blobs(set(stored.manifest.digests()))
+    if store.remove(name) is None:
+        raise NotFound(f"model '{model}' not found")

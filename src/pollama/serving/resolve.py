@@ -52,7 +52,8 @@ def resolve(store: Store, requested: str, *, missing: str = "generate") -> Resol
     name = Name.parse(requested)
     if not name.is_valid:
         raise BadRequest("invalid model name")
-    model = store.model(name)
+    # A model whose blobs are missing is "not found", as Ollama answers (Store.complete_model).
+    model = store.complete_model(name)
     if model is None:
         if missing == "embed":
             raise NotFound(f'model "{requested}" not found, try pulling it first')

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterable, Iterable
 from pathlib import Path
 
 from pollama.errors import BadRequest, NotFound
+from pollama.store.oserrors import StoreWriteError
 
 _DIGEST = re.compile(r"^sha256[:-]([0-9a-fA-F]{64})$")
 _BLOB_FILE = re.compile(r"^sha256-[0-9a-f]{64}$")
@@ -52,17 +53,26 @@ class DigestMismatch(BadRequest):
 
 
 class _PendingBlob:
-    """A temp file in the blobs directory that becomes a blob once its digest checks out."""
+    """A temp file in the blobs directory that becomes a blob once its digest checks out.
+
+    Any OSError (a full disk, most often) becomes a StoreWriteError naming the file; `discard`
+    removes the temp file even when closing it fails again, as it does on a full disk."""
 
     def __init__(self, directory: Path) -> None:
-        fd, name = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+        try:
+            fd, name = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+        except OSError as exc:
+            raise StoreWriteError("open", directory / ".tmp-*", exc) from exc
         self.file = os.fdopen(fd, "wb")
         self.path = Path(name)
         self.hasher = hashlib.sha256()
         self.size = 0
 
     def write(self, chunk: bytes) -> None:
-        self.file.write(chunk)
+        try:
+            self.file.write(chunk)
+        except OSError as exc:
+            raise StoreWriteError("write", self.path, exc) from exc
         self.hasher.update(chunk)
         self.size += len(chunk)
 
@@ -70,14 +80,20 @@ class _PendingBlob:
         return "sha256:" + self.hasher.hexdigest()
 
     def commit(self, target: Path) -> None:
-        self.file.flush()
-        os.fsync(self.file.fileno())
-        self.file.close()
-        os.chmod(self.path, 0o644)
-        os.replace(self.path, target)
+        try:
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            self.file.close()
+            os.chmod(self.path, 0o644)
+            os.replace(self.path, target)
+        except OSError as exc:
+            raise StoreWriteError("write", self.path, exc) from exc
 
     def discard(self) -> None:
-        self.file.close()
+        try:
+            self.file.close()
+        except OSError:
+            pass  # the flush inside close fails again on a full disk; the file goes anyway
         self.path.unlink(missing_ok=True)
 
 
@@ -88,13 +104,23 @@ class BlobStore:
         self.root = root
 
     def ensure(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o755)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o755)
+        except OSError as exc:
+            raise StoreWriteError("mkdir", self.root, exc) from exc
 
     def path(self, digest: str) -> Path:
         return self.root / parse_digest(digest).replace(":", "-")
 
     def exists(self, digest: str) -> bool:
         return self.path(digest).is_file()
+
+    def present(self, digest: str) -> bool:
+        """Like `exists`, but False for a malformed digest instead of a 400."""
+        try:
+            return self.exists(digest)
+        except BadRequest:
+            return False
 
     def size(self, digest: str) -> int:
         try:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pollama.errors import PollamaError
 from pollama.names import Name, resolve_case
 from pollama.store.manifest import Manifest
+from pollama.store.oserrors import StoreWriteError
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,15 @@ class ManifestStore:
         return StoredManifest(name, Manifest.parse(raw), raw, mtime)
 
     def write(self, name: Name, raw: bytes) -> Name:
-        """Write manifest bytes atomically; an existing differently-cased name is reused."""
+        """Write manifest bytes atomically; an existing differently-cased name is reused. An
+        OSError (a full disk) becomes a StoreWriteError and leaves no temp file."""
         name = self.resolve(name)
         path = self.path(name)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        except OSError as exc:
+            raise StoreWriteError("open", path, exc) from exc
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(raw)
@@ -66,6 +71,9 @@ class ManifestStore:
                 os.fsync(f.fileno())
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise StoreWriteError("write", tmp, exc) from exc
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -89,16 +97,17 @@ class ManifestStore:
             directory = directory.parent
 
     def paths(self) -> Iterator[tuple[Name, Path]]:
-        """Every manifest file exactly four levels down (host/namespace/model/tag)."""
-        if not self.root.is_dir():
-            return
-        for path in sorted(self.root.glob("*/*/*/*")):
-            if not path.is_file() or path.name.startswith("."):
-                continue
-            host, namespace, model, tag = path.relative_to(self.root).parts
-            name = Name.from_parts(host, namespace, model, tag)
-            if name.is_valid:
-                yield name, path
+        """Every manifest file exactly four levels down (host/namespace/model/tag). Directories
+        and files that vanish during the walk (a concurrent delete) are skipped."""
+        for host in _children(self.root):
+            for namespace in _children(host):
+                for model in _children(namespace):
+                    for path in _children(model):
+                        if path.name.startswith(".") or not path.is_file():
+                            continue
+                        name = Name.from_parts(host.name, namespace.name, model.name, path.name)
+                        if name.is_valid:
+                            yield name, path
 
     def all(self) -> Iterator[StoredManifest]:
         """Every readable manifest; unreadable ones are skipped (see `referenced_digests`)."""
@@ -111,11 +120,22 @@ class ManifestStore:
 
     def referenced_digests(self) -> set[str] | None:
         """Digests used by any manifest, or None if some manifest cannot be parsed (then nothing
-        may be pruned: a blob could belong to the manifest we failed to read)."""
+        may be pruned: a blob could belong to the manifest we failed to read). A manifest
+        deleted since the walk listed it references nothing."""
         used: set[str] = set()
         for _, path in self.paths():
             try:
                 used.update(Manifest.parse(path.read_bytes()).digests())
+            except FileNotFoundError:
+                continue
             except (OSError, PollamaError):
                 return None
         return used
+
+
+def _children(directory: Path) -> list[Path]:
+    """The entries of `directory`, sorted; none if it is not (or no longer) a directory."""
+    try:
+        return sorted(directory.iterdir())
+    except (FileNotFoundError, NotADirectoryError, PermissionError):  # as glob skips them
+        return []

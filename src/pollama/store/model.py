@@ -26,6 +26,10 @@ class Model:
     def manifest(self) -> Any:
         return self.stored.manifest
 
+    def missing_blobs(self) -> list[str]:
+        """Digests of the config and layers whose blob files are not in the store."""
+        return [d for d in self.manifest.digests() if d and not self.blobs.present(d)]
+
     def _text(self, *media_type: str) -> str | None:
         layer = self.manifest.first(*media_type)
         return None if layer is None else self.blobs.read_bytes(layer.digest).decode()
