@@ -29,10 +29,12 @@ class FakeRunner:
 class Harness:
     def __init__(self, **settings: object) -> None:
         self.started: list[FakeRunner] = []
+        self.load_seconds = 0.0  # how long a fake load takes
         base = Settings()
         self.scheduler = Scheduler(replace(base, **settings), self.start)  # type: ignore[arg-type]
 
     async def start(self, spec: RunnerSpec) -> FakeRunner:
+        await asyncio.sleep(self.load_seconds)
         runner = FakeRunner(spec)
         self.started.append(runner)
         return runner
@@ -140,6 +142,25 @@ def test_queue_bound_and_slots() -> None:
         await second.release()
         third = await waiting[1]
         await third.release()
+        await h.scheduler.shutdown()
+
+    run(scenario())
+
+
+def test_load_duration_is_the_load_alone_not_the_wait_for_a_slot() -> None:
+    async def scenario() -> None:
+        h = Harness(num_parallel=1)
+        h.load_seconds = 0.05
+        first = await h.scheduler.acquire(ref("a"), {}, None)
+        assert first.load_duration_ns >= 50_000_000  # this one loaded the model
+        second_lease = asyncio.ensure_future(h.scheduler.acquire(ref("a"), {}, None))
+        await asyncio.sleep(0.3)
+        assert not second_lease.done()  # it waits for the only slot, held by `first`
+        await first.release()
+        second = await second_lease
+        # The model was already loaded: the 0.3 s wait is not load time (Ollama reports ~0).
+        assert second.load_duration_ns < 30_000_000
+        await second.release()
         await h.scheduler.shutdown()
 
     run(scenario())

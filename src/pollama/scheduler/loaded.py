@@ -52,12 +52,19 @@ class LoadedRunner:
     slots: asyncio.Semaphore = field(init=False)
     idle: asyncio.Event = field(init=False)
     timer: asyncio.TimerHandle | None = None
+    # The spec asked for, before memory may have cut its slots or context; None = `spec`.
+    requested: RunnerSpec | None = None
 
     def __post_init__(self) -> None:
         self.slots = asyncio.Semaphore(self.spec.num_parallel)
         self.idle = asyncio.Event()
         self.idle.set()
         self.set_expiry()
+
+    @property
+    def asked(self) -> RunnerSpec:
+        """The spec requests are compared with for reloads."""
+        return self.requested or self.spec
 
     def set_expiry(self) -> None:
         duration = self.session_duration

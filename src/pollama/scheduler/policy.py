@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
 from pollama.runner.types import RunnerSpec
@@ -12,6 +13,10 @@ from pollama.runner.types import RunnerSpec
 LOAD_OPTIONS = ("num_ctx", "num_batch", "num_gpu", "main_gpu", "use_mmap", "num_thread")
 DEFAULT_NUM_CTX = 4096
 DEFAULT_NUM_BATCH = 512
+# An automatic context is never shrunk below this to make a model fit (Ollama's old default);
+# an explicit num_ctx may be smaller.
+MIN_AUTO_CTX = 2048
+CTX_STEP = 256  # llama.cpp allocates cells in multiples of 256, so smaller steps save nothing
 
 
 def max_loaded(setting: int, gpu_count: int = 0) -> int:
@@ -25,6 +30,12 @@ def context_length(requested: int | None, default: int, trained: int | None) -> 
     if trained and trained > 0:
         wanted = min(wanted, trained)
     return max(wanted, 4)
+
+
+def oversized_context(requested: int | None, default: int, trained: int | None) -> int | None:
+    """The num_ctx asked for when it exceeds the model's trained length (it is then clamped)."""
+    wanted = requested if requested and requested > 0 else (default or DEFAULT_NUM_CTX)
+    return wanted if trained and 0 < trained < wanted else None
 
 
 def runner_spec(
@@ -72,6 +83,56 @@ def needs_reload(loaded: RunnerSpec, wanted: RunnerSpec, options: dict[str, Any]
         return True
     explicit_gpu = options.get("num_gpu")
     return explicit_gpu is not None and explicit_gpu != -1 and loaded.num_gpu != wanted.num_gpu
+
+
+def smallest_spec(spec: RunnerSpec, *, ctx_explicit: bool, parallel_explicit: bool) -> RunnerSpec:
+    """The least a load may shrink to: explicit values stay, automatic ones go down to one slot
+    and `MIN_AUTO_CTX` tokens (or the requested context, when already smaller)."""
+    return replace(
+        spec,
+        num_parallel=spec.num_parallel if parallel_explicit else 1,
+        num_ctx=spec.num_ctx if ctx_explicit else min(spec.num_ctx, MIN_AUTO_CTX),
+    )
+
+
+def fit_spec(
+    spec: RunnerSpec,
+    fits: Callable[[RunnerSpec], bool],
+    *,
+    ctx_explicit: bool,
+    parallel_explicit: bool,
+) -> RunnerSpec | None:
+    """The spec to load: `spec` when it fits; else the most slots that fit at its context; else,
+    with the fewest slots allowed, the largest context that fits. None when even the smallest
+    spec does not fit. Only automatic values shrink; memory must grow with both."""
+    if fits(spec):
+        return spec
+    least = smallest_spec(spec, ctx_explicit=ctx_explicit, parallel_explicit=parallel_explicit)
+    for slots in range(spec.num_parallel - 1, least.num_parallel - 1, -1):
+        fewer = replace(spec, num_parallel=slots)
+        if fits(fewer):
+            return fewer
+    if least.num_ctx == spec.num_ctx:
+        return None
+    one_slot = replace(spec, num_parallel=least.num_parallel)
+    # Candidates: the floor, then every multiple of CTX_STEP above it, below the asked context.
+    steps = range(least.num_ctx // CTX_STEP + 1, -(-spec.num_ctx // CTX_STEP))
+    candidates = [least.num_ctx, *(n * CTX_STEP for n in steps)]
+    best: RunnerSpec | None = None
+    low, high = 0, len(candidates) - 1
+    while low <= high:  # the largest fitting candidate
+        middle = (low + high) // 2
+        candidate = replace(one_slot, num_ctx=candidates[middle])
+        if fits(candidate):
+            best, low = candidate, middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def describe(spec: RunnerSpec) -> str:
+    slots = "slot" if spec.num_parallel == 1 else "slots"
+    return f"{spec.num_parallel} parallel {slots} of {spec.num_ctx} tokens"
 
 
 class Evictable(Protocol):

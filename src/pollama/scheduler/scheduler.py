@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pollama.errors import ServiceUnavailable
+from pollama.runner.memory import InsufficientMemory
 from pollama.runner.types import RunnerSpec
 from pollama.scheduler import policy
 from pollama.scheduler.loaded import LoadedRunner, ModelRef
@@ -84,9 +85,15 @@ class Scheduler:
         loaded = self.loaded.get(model.key)
         if loaded is None or loaded.unloading or not loaded.runner.alive:
             return None
-        if policy.needs_reload(loaded.spec, spec, options):
+        # An automatic context is compared with what was asked for, not with what memory
+        # allowed, so a runner loaded with a reduced context is not reloaded by every request.
+        automatic = not self._ctx_explicit(options)
+        if policy.needs_reload(loaded.asked if automatic else loaded.spec, spec, options):
             return None
         return loaded
+
+    def _ctx_explicit(self, options: dict[str, Any]) -> bool:
+        return bool(options.get("num_ctx")) or self.settings.context_length > 0
 
     async def acquire(
         self, model: ModelRef, options: dict[str, Any], keep_alive: float | None
@@ -103,9 +110,12 @@ class Scheduler:
             if loaded is None:
                 async with self._load_lock:
                     loaded = self._usable(model, spec, options) or await self._load(
-                        model, spec, keep_alive
+                        model, spec, options, keep_alive
                     )
             loaded.attach(keep_alive)
+            # As Ollama: load_duration ends once the runner is ours; waiting for one of its
+            # slots is part of total_duration only.
+            load_duration_ns = time.monotonic_ns() - started
             try:
                 await loaded.slots.acquire()
             except BaseException:
@@ -113,26 +123,73 @@ class Scheduler:
                 raise
         finally:
             self.pending -= 1
-        return Lease(self, loaded, time.monotonic_ns() - started)
+        return Lease(self, loaded, load_duration_ns)
 
     async def _load(
-        self, model: ModelRef, spec: RunnerSpec, keep_alive: float | None
+        self,
+        model: ModelRef,
+        requested: RunnerSpec,
+        options: dict[str, Any],
+        keep_alive: float | None,
     ) -> LoadedRunner:
         previous = self.loaded.get(model.key)
         if previous is not None:
             await self._unload(previous, wait=True)
         while len(self.loaded) >= self.max_loaded:
             await self._evict_one()
+        asked = policy.oversized_context(
+            options.get("num_ctx"), self.settings.context_length, model.trained_ctx
+        )
+        if asked is not None:
+            log.warning(
+                "requested context size too large for model num_ctx=%d n_ctx_train=%d",
+                asked,
+                model.trained_ctx,
+            )
+        spec = requested
         if self.fits is not None:
-            while self.loaded and not self.fits(spec):
+            while self.loaded and not self.fits(requested):
                 await self._evict_one()
+            spec = self._fitted(model, requested, options, self.fits)
         started = time.monotonic_ns()
-        runner = await self.start_runner(spec)
+        try:
+            runner = await self.start_runner(spec)
+        except InsufficientMemory as refused:
+            raise InsufficientMemory(f"{refused.message}{self._advice(spec)}") from None
         duration = keep_alive if keep_alive is not None else self.settings.keep_alive
-        loaded = LoadedRunner(model, spec, runner, duration, time.monotonic_ns() - started)
+        loaded = LoadedRunner(
+            model, spec, runner, duration, time.monotonic_ns() - started, requested=requested
+        )
         self.loaded[model.key] = loaded
         log.info("loaded %s (ctx %d x %d slots)", model.name, spec.num_ctx, spec.num_parallel)
         return loaded
+
+    def _fitted(
+        self, model: ModelRef, spec: RunnerSpec, options: dict[str, Any], fits: Fits
+    ) -> RunnerSpec:
+        """`spec`, or fewer slots / a smaller context when it does not fit (only values nobody
+        set explicitly shrink); the smallest allowed spec when nothing fits, for the runner to
+        refuse with the numbers."""
+        explicit = {
+            "ctx_explicit": self._ctx_explicit(options),
+            "parallel_explicit": self.settings.num_parallel_explicit or model.embedding_only,
+        }
+        fitted = policy.fit_spec(spec, fits, **explicit)
+        if fitted is None:
+            return policy.smallest_spec(spec, **explicit)
+        if fitted != spec:
+            log.warning(
+                "%s does not fit in memory with %s: loading it with %s "
+                "(set num_ctx or OLLAMA_NUM_PARALLEL to choose)",
+                model.name,
+                policy.describe(spec),
+                policy.describe(fitted),
+            )
+        return fitted
+
+    @staticmethod
+    def _advice(spec: RunnerSpec) -> str:
+        return f", with {policy.describe(spec)}; lower num_ctx or OLLAMA_NUM_PARALLEL"
 
     async def _evict_one(self) -> None:
         victim = policy.choose_eviction(list(self.loaded.values()))
