@@ -28,6 +28,15 @@ from tests.fixtures.models import gemma_gguf_path
 pytestmark = pytest.mark.engine
 
 STORY = TURN.format("Write a very long story about a dragon.")
+# A grammar with no end: the model can never stop, so a stream holds its slot until the test
+# closes it, however fast the machine (num_predict -1 is capped at 10 x num_ctx tokens).
+NEVER_ENDS = "root ::= [a-z ] root"
+
+
+def endless(prompt: str) -> GenerateParams:
+    return GenerateParams(
+        prompt=prompt, options={"temperature": 0, "num_predict": -1}, grammar=NEVER_ENDS
+    )
 
 
 def spec(**overrides: object) -> RunnerSpec:
@@ -46,7 +55,7 @@ def test_cancelled_request_frees_its_slot_and_others_continue(
     runner: RunnerClient, loop_thread: LoopThread
 ) -> None:
     async def scenario() -> None:
-        streams = [runner.generate(greedy(STORY + str(i), 400)) for i in range(4)]
+        streams = [runner.generate(endless(STORY + str(i))) for i in range(4)]
         for stream in streams:  # all four slots are generating
             await anext(stream)
         assert (await runner.health())["active"] == 4
@@ -61,9 +70,9 @@ def test_cancelled_request_frees_its_slot_and_others_continue(
         assert (rest or [late_first.result()])[-1].done
         for stream in streams[1:]:  # the others kept streaming all along
             assert not (await anext(stream)).done
-        async for _ in runner.generate(greedy(STORY, 400)):
+        async for _ in runner.generate(endless(STORY)):
             break  # a consumer that just stops iterating cancels its request too
-        consumer = asyncio.create_task(collect(runner, greedy(STORY, 400)))
+        consumer = asyncio.create_task(collect(runner, endless(STORY)))
         await asyncio.sleep(0.5)
         consumer.cancel()  # a cancelled consumer task cancels its request too
         for stream in streams[1:]:
@@ -82,7 +91,7 @@ def test_killed_runner_fails_requests_in_flight_and_is_not_alive(loop_thread: Lo
     async def scenario() -> None:
         client = await RunnerClient.start(spec(num_parallel=2))
         try:
-            streams = [client.generate(greedy(STORY + str(i), 400)) for i in range(2)]
+            streams = [client.generate(endless(STORY + str(i))) for i in range(2)]
             for stream in streams:
                 await anext(stream)
             os.kill(client.pid, signal.SIGKILL)

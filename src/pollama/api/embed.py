@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -13,10 +16,41 @@ from pollama.api.context import context_of
 from pollama.api.http import json_response, read
 from pollama.api.types import EmbeddingsRequest, EmbedRequest
 from pollama.durations import parse_keep_alive
+from pollama.errors import RequestCanceled
+from pollama.runner.types import EmbedResult
 from pollama.serving.embedding import fit_inputs, inputs_of, shape
 from pollama.serving.resolve import resolve
 
 router = APIRouter()
+T = TypeVar("T")
+
+
+async def _embed(runner: Any, texts: list[str], limit: int, truncate: bool) -> EmbedResult:
+    result: EmbedResult = await runner.embed(await fit_inputs(runner, texts, limit, truncate))
+    return result
+
+
+async def unless_disconnected(request: Request, work: Coroutine[Any, Any, T]) -> T:
+    """Await `work`, cancelling it (and so its runner request) if the client goes away: an
+    abandoned batch must not keep the model busy."""
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_disconnected(request))
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise RequestCanceled("request canceled")
+    finally:
+        gone.cancel()
+        task.cancel()
+
+
+async def _disconnected(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 async def embed_result(request: Request, body: EmbedRequest) -> dict[str, Any]:
@@ -34,8 +68,8 @@ async def embed_result(request: Request, body: EmbedRequest) -> dict[str, Any]:
             return {"model": body.model, "embeddings": []}
         # Room for the BOS and EOS tokens the tokenizer may add around each input.
         limit = lease.loaded.spec.num_ctx - 2
-        texts = await fit_inputs(lease.runner, texts, limit, body.truncate is not False)
-        result = await lease.runner.embed(texts)
+        truncate = body.truncate is not False
+        result = await unless_disconnected(request, _embed(lease.runner, texts, limit, truncate))
     finally:
         await lease.release()
     return {
@@ -65,8 +99,9 @@ async def embeddings(request: Request) -> Response:
         if not body.prompt:
             return json_response({"embedding": []})
         limit = lease.loaded.spec.num_ctx - 2
-        texts = await fit_inputs(lease.runner, [body.prompt], limit, truncate=True)
-        result = await lease.runner.embed(texts)
+        result = await unless_disconnected(
+            request, _embed(lease.runner, [body.prompt], limit, truncate=True)
+        )
     finally:
         await lease.release()
     return json_response({"embedding": result.embeddings[0]})

@@ -15,6 +15,7 @@ import signal
 import sys
 
 from pollama.errors import PollamaError
+from pollama.runner import protocol
 from pollama.runner.args import parse_args
 from pollama.runner.types import RunnerSpec
 
@@ -22,7 +23,7 @@ from pollama.runner.types import RunnerSpec
 async def serve(spec: RunnerSpec, args: argparse.Namespace) -> None:
     # Imported here so `--help` and argument errors do not pay for loading llama.cpp.
     from pollama.runner.model import Model, configure_logging
-    from pollama.runner.server import RunnerServer, watch_stdin_closed
+    from pollama.runner.server import RunnerServer, note_reported, watch_stdin_closed
 
     configure_logging(spec.debug)
     model = await asyncio.to_thread(Model, spec)
@@ -32,18 +33,19 @@ async def serve(spec: RunnerSpec, args: argparse.Namespace) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(args.socket)
         server = await asyncio.start_unix_server(
-            runner.handle, path=str(args.socket), limit=64 * 1024 * 1024
+            runner.handle, path=str(args.socket), limit=protocol.MAX_FRAME_BYTES
         )
         address = str(args.socket)
     else:
         server = await asyncio.start_server(
-            runner.handle, host="127.0.0.1", port=args.port, limit=64 * 1024 * 1024
+            runner.handle, host="127.0.0.1", port=args.port, limit=protocol.MAX_FRAME_BYTES
         )
         address = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, runner.stopped.set)
     watch_stdin_closed(runner.stopped)
+    note_reported()  # what loading printed is no crash report of a later run
     print(json.dumps({"ready": True, "address": address, "pid": os.getpid()}), flush=True)
     async with server:
         await runner.stopped.wait()

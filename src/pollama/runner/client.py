@@ -32,6 +32,9 @@ from pollama.runner.process import RunnerProcess
 from pollama.runner.types import EmbedResult, GenerateChunk, GenerateParams, RunnerSpec
 
 STREAM_LIMIT = protocol.MAX_FRAME_BYTES
+# Inputs per embed frame: its reply (one vector of n_embd floats each) stays far below
+# the frame limit even for the widest models.
+EMBED_BATCH = 256
 
 
 def plan_memory(spec: RunnerSpec) -> MemoryEstimate:
@@ -133,8 +136,22 @@ class RunnerClient:
                     )
 
     async def embed(self, texts: list[str]) -> EmbedResult:
-        result = await self._call({"op": protocol.EMBED, "texts": list(texts)})
-        return EmbedResult.from_wire(result)
+        """Pooled vectors; cancelling the caller cancels the work in the runner. Sent in
+        batches of EMBED_BATCH inputs, so no frame grows with the number of inputs."""
+        texts = list(texts)
+        parts = [
+            EmbedResult.from_wire(
+                await self._call(
+                    {"op": protocol.EMBED, "texts": texts[start : start + EMBED_BATCH]}
+                )
+            )
+            for start in range(0, max(len(texts), 1), EMBED_BATCH)
+        ]
+        return EmbedResult(
+            embeddings=[vector for part in parts for vector in part.embeddings],
+            token_counts=[count for part in parts for count in part.token_counts],
+            duration=sum(part.duration for part in parts),
+        )
 
     async def tokenize(self, text: str, add_special: bool = True) -> list[int]:
         result = await self._call(
@@ -168,10 +185,13 @@ class RunnerClient:
         if self._death is not None:
             raise self._death
         request_id = next(self._ids)
+        data = protocol.encode({**frame, "id": request_id})
+        if len(data) > protocol.MAX_FRAME_BYTES:  # refused here: the channel stays whole
+            raise PollamaError(protocol.too_large(len(data), "the request"), 413)
         replies: asyncio.Queue[dict[str, Any] | PollamaError] = asyncio.Queue()
         self._pending[request_id] = replies
         try:
-            self._write({**frame, "id": request_id})
+            self._writer.write(data)
             await self._writer.drain()
         except (ConnectionError, RuntimeError) as error:
             self._pending.pop(request_id, None)
@@ -180,10 +200,18 @@ class RunnerClient:
 
     async def _call(self, frame: dict[str, Any]) -> dict[str, Any]:
         request_id, replies = await self._open(frame)
+        answered = False
         try:
-            return dict(self._unwrap(await replies.get())["result"])
+            reply = await replies.get()
+            answered = True
+            return dict(self._unwrap(reply)["result"])
         finally:
             self._pending.pop(request_id, None)
+            if not answered and self.alive:  # abandoned (the caller was cancelled): stop it
+                with contextlib.suppress(Exception):
+                    self._write(
+                        {"id": next(self._ids), "op": protocol.CANCEL, "target": request_id}
+                    )
 
     def _write(self, frame: dict[str, Any]) -> None:
         self._writer.write(protocol.encode(frame))

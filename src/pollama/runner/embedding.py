@@ -4,10 +4,15 @@ A separate context keeps generation's KV cache and logits untouched; it is creat
 so a runner that never embeds never pays for it. Each input is one llama_decode of its own:
 llama.cpp's numbers depend on what shares a batch, and a vector must not change with the
 other inputs of the request (the cost is one pass over the weights per input).
+
+A request is an `EmbedJob` that the engine advances a few inputs at a time between its
+generation steps, so a long batch never starves generation and a cancel stops it midway.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import llama_cpp as llama
@@ -18,6 +23,26 @@ from pollama.runner.batch import TokenBatch
 from pollama.runner.model import Model
 
 INPUT_TOO_LONG = "the input length exceeds the context length"
+
+
+@dataclass
+class EmbedJob:
+    """One embed request: its inputs, tokenized on its first step, and the vectors so far."""
+
+    request_id: int
+    texts: list[str]
+    tokens: list[list[int]] | None = None
+    vectors: list[list[float]] = field(default_factory=list)
+    started: int = field(default_factory=time.perf_counter_ns)
+
+    @property
+    def done(self) -> bool:
+        return self.tokens is not None and len(self.vectors) == len(self.tokens)
+
+    def result(self) -> dict[str, Any]:
+        counts = [len(tokens) for tokens in self.tokens or []]
+        duration = time.perf_counter_ns() - self.started
+        return {"embeddings": self.vectors, "token_counts": counts, "duration": duration}
 
 
 class Embedder:
@@ -35,12 +60,21 @@ class Embedder:
             self._batch = TokenBatch(self._num_ctx)
         return self._ctx, self._batch
 
-    def embed(self, texts: list[str]) -> tuple[list[list[float]], list[int]]:
-        """Return one raw pooled vector per text and the token count of each."""
-        token_lists = [self._model.tokenize(text, add_special=True) for text in texts]
-        if any(len(tokens) > self._num_ctx for tokens in token_lists):
-            raise BadRequest(INPUT_TOO_LONG)
-        return [self._embed_one(tokens) for tokens in token_lists], [len(t) for t in token_lists]
+    def advance(self, job: EmbedJob, budget: int, max_inputs: int) -> None:
+        """Embed the job's next inputs: at least one, then more while under `budget` tokens
+        and `max_inputs` inputs (each input is a pass over the weights, however short).
+        Raises BadRequest when an input cannot fit the context."""
+        if job.tokens is None:
+            job.tokens = [self._model.tokenize(text, add_special=True) for text in job.texts]
+            if any(len(tokens) > self._num_ctx for tokens in job.tokens):
+                raise BadRequest(INPUT_TOO_LONG)
+            return  # tokenizing a big batch is a step's work already
+        spent = done = 0
+        while not job.done and (done == 0 or (spent < budget and done < max_inputs)):
+            tokens = job.tokens[len(job.vectors)]
+            job.vectors.append(self._embed_one(tokens))
+            spent += len(tokens)
+            done += 1
 
     def _embed_one(self, tokens: list[int]) -> list[float]:
         if not tokens:  # nothing to pool: a zero vector

@@ -4,7 +4,8 @@ Every step decodes the next token of every generating sequence in ONE batch (one
 sequence), then evaluates a bounded amount of prompt (chunked prefill: one chunk while other
 sequences stream, so a long prompt never stalls them for long; up to `num_batch` tokens when
 nothing streams). New requests join at the next step; finished or cancelled ones leave at
-once and free their slot; requests beyond the slots wait in FIFO order.
+once and free their slot; requests beyond the slots wait in FIFO order. Embed requests are
+advanced a bounded number of inputs per step, after the generation work (see embedding.py).
 
 Exact results: each slot is its own KV stream (`kv_unified` off), so a sequence's cells never
 interleave with another's; prompt chunks are aligned to `prefill_chunk` and evaluated one
@@ -32,7 +33,7 @@ import llama_cpp as llama
 from pollama.errors import PollamaError
 from pollama.runner import context_window
 from pollama.runner.batch import TokenBatch
-from pollama.runner.embedding import Embedder
+from pollama.runner.embedding import Embedder, EmbedJob
 from pollama.runner.model import Model
 from pollama.runner.request_options import RequestOptions
 from pollama.runner.sampling import Sampler
@@ -43,6 +44,7 @@ from pollama.runner.types import GenerateParams, RunnerSpec
 Frame = dict[str, Any]
 Emit = Callable[[list[Frame]], None]
 MAX_TOP_LOGPROBS = 20
+EMBED_INPUTS = 16  # inputs per step at most, when nothing streams (bounds a cancel's wait)
 
 
 class Engine:
@@ -68,6 +70,7 @@ class Engine:
         self._commands: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.waiting: deque[Sequence] = deque()
         self.active: list[Sequence] = []
+        self.embedding: deque[EmbedJob] = deque()  # FIFO; the first one advances each step
         self._frames: list[Frame] = []
         self._clock = 0  # orders slot use for least-recently-used choice
         self._running = True
@@ -114,19 +117,26 @@ class Engine:
         self._commands.put(("stop", None))
 
     def counts(self) -> dict[str, int]:
-        return {"active": len(self.active), "waiting": len(self.waiting)}
+        return {
+            "active": len(self.active),
+            "waiting": len(self.waiting),
+            "embedding": len(self.embedding),
+        }
 
     # ---- the loop ----------------------------------------------------------------------
 
     def run(self) -> None:
         while self._running:
             try:
-                self._take_commands(block=not self.active and not self.waiting)
+                idle = not self.active and not self.waiting and not self.embedding
+                self._take_commands(block=idle)
                 if not self._running:
                     break
                 self._admit()
                 if self.active:
                     self._step()
+                if self.embedding:
+                    self._embed_step()
             except Exception as error:  # a bug must not take every future request down
                 traceback.print_exc(file=sys.stderr)
                 for sequence in list(self.active):
@@ -152,7 +162,7 @@ class Engine:
         elif kind == "cancel":
             self._cancel(payload)
         elif kind == "embed":
-            self._embed(*payload)
+            self.embedding.append(EmbedJob(*payload))
         elif kind == "stop":
             self._running = False
 
@@ -164,20 +174,28 @@ class Engine:
         for sequence in list(self.active):
             if sequence.request_id == request_id:
                 self._release(sequence)
+        for job in list(self.embedding):
+            if job.request_id == request_id:
+                self.embedding.remove(job)
 
-    def _embed(self, request_id: int, texts: list[str]) -> None:
-        started = time.perf_counter_ns()
+    def _embed_step(self) -> None:
+        """Advance the first embed job: one input per step while sequences stream (they get
+        their next token between inputs), a batch's worth of tokens when nothing else runs."""
+        job = self.embedding[0]
         try:
-            vectors, counts = self._embedder.embed(texts)
+            if self.active:
+                self._embedder.advance(job, budget=0, max_inputs=1)
+            else:
+                self._embedder.advance(job, budget=self.spec.num_batch, max_inputs=EMBED_INPUTS)
         except PollamaError as error:
-            self._frames.append(_error(request_id, error.message, error.status))
-            return
+            self._frames.append(_error(job.request_id, error.message, error.status))
         except Exception as error:
-            self._frames.append(_error(request_id, f"embedding failed: {error}", 500))
-            return
-        duration = time.perf_counter_ns() - started
-        result = {"embeddings": vectors, "token_counts": counts, "duration": duration}
-        self._frames.append({"id": request_id, "result": result})
+            self._frames.append(_error(job.request_id, f"embedding failed: {error}", 500))
+        else:
+            if not job.done:
+                return
+            self._frames.append({"id": job.request_id, "result": job.result()})
+        self.embedding.popleft()
 
     def _flush_frames(self) -> None:
         if self._frames:
@@ -357,6 +375,7 @@ class Engine:
             sequence.sampler.free()
         self.active.clear()
         self.waiting.clear()
+        self.embedding.clear()
         self._embedder.close()
         self._batch.free()
         llama.llama_free(self.ctx)

@@ -129,16 +129,18 @@ class Model:
         return list(tokens[:count])
 
     def detokenize(self, tokens: list[int]) -> str:
+        """The text of `tokens`, control tokens spelled out (`<start_of_turn>`): tokenizing
+        it again (special tokens parsed) gives them back."""
         self.check_tokens(tokens)
         array = (llama.llama_token * max(len(tokens), 1))(*tokens)
         capacity = 16 * len(tokens) + 16
         text = ctypes.create_string_buffer(capacity)
-        size = llama.llama_detokenize(self.vocab, array, len(tokens), text, capacity, False, False)
+        size = llama.llama_detokenize(self.vocab, array, len(tokens), text, capacity, False, True)
         if size < 0:
             capacity = -size
             text = ctypes.create_string_buffer(capacity)
             size = llama.llama_detokenize(
-                self.vocab, array, len(tokens), text, capacity, False, False
+                self.vocab, array, len(tokens), text, capacity, False, True
             )
         return text.raw[:size].decode("utf-8", errors="replace")
 

@@ -14,11 +14,14 @@ import os
 import signal
 import sys
 from collections import deque
+from collections.abc import AsyncIterator
 
 from pollama.errors import PollamaError
+from pollama.runner import protocol
 from pollama.runner.types import RunnerSpec
 
 STDERR_LINES_KEPT = 20
+STDERR_LINE_CHARS = 8192  # longer lines are cut (the reader never fails on one)
 TERMINATE_GRACE_SECONDS = 5.0
 
 # Go's names for the signals that end a runner (os/exec says "signal: killed").
@@ -44,6 +47,37 @@ def describe_exit(returncode: int) -> str:
             name = f"signal {number}"
         return f"signal: {name}"
     return f"exit status {returncode}"
+
+
+async def read_lines(stream: asyncio.StreamReader) -> AsyncIterator[str]:
+    """Lines of text, each cut to STDERR_LINE_CHARS; a line of any length never raises."""
+    pending = b""
+    skipping = False  # inside a line already cut: drop the rest of it
+    while chunk := await stream.read(65536):
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in lines:
+            if not skipping:
+                yield _text(line)
+            skipping = False
+        if len(pending) > STDERR_LINE_CHARS:
+            if not skipping:
+                yield _text(pending)
+            skipping, pending = True, b""
+    if pending and not skipping:
+        yield _text(pending)
+
+
+def _text(line: bytes) -> str:
+    return line[:STDERR_LINE_CHARS].decode("utf-8", errors="replace").rstrip("\r")
+
+
+def echo(line: str) -> bool:
+    """Copy a runner line to our stderr; False once that fails (a closed pipe: stop trying)."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 class RunnerProcess:
@@ -91,19 +125,26 @@ class RunnerProcess:
         return f"{message}: {last}" if last else message
 
     async def _collect_stderr(self) -> None:
+        """Keep the tail (and echo it when debugging) until EOF. Nothing here may fail: a
+        broken echo or an endless line must not keep `exited` from being set."""
         stream = self._process.stderr
         assert stream is not None
-        while line := await stream.readline():
-            text = line.decode("utf-8", errors="replace").rstrip("\n")
-            self.stderr_tail.append(text)
-            if self._echo:
-                print(text, file=sys.stderr, flush=True)
+        with contextlib.suppress(Exception):
+            async for line in read_lines(stream):
+                if line == protocol.STDERR_REPORTED:  # what came before was reported already
+                    self.stderr_tail.clear()
+                    continue
+                self.stderr_tail.append(line)
+                if self._echo:
+                    self._echo = echo(line)
 
     async def _watch_exit(self) -> None:
-        await self._process.wait()
-        with contextlib.suppress(asyncio.TimeoutError):  # let the last stderr lines arrive
-            await asyncio.wait_for(asyncio.shield(self._stderr_task), 1.0)
-        self.exited.set()
+        try:
+            await self._process.wait()
+            with contextlib.suppress(Exception):  # let the last stderr lines arrive
+                await asyncio.wait_for(asyncio.shield(self._stderr_task), 1.0)
+        finally:
+            self.exited.set()
 
     async def wait_ready(self, timeout: float) -> str:
         """Wait for the ready line; return the address. Raises PollamaError on death/timeout."""
@@ -140,5 +181,6 @@ class RunnerProcess:
                     process.send_signal(sig)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(process.wait(), TERMINATE_GRACE_SECONDS)
-        await self.exited.wait()
+        with contextlib.suppress(asyncio.TimeoutError):  # set at once unless stderr lingers
+            await asyncio.wait_for(self.exited.wait(), TERMINATE_GRACE_SECONDS)
         self._stderr_task.cancel()

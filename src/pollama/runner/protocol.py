@@ -8,7 +8,12 @@ Requests (server -> runner) carry an `id` chosen by the client and an `op`:
   detokenize {"tokens": [int]}              -> {"id", "result": {"text": str}}
   health     {}                             -> {"id", "result": {"status": "ok", ...}}
 Any request may instead be answered {"id", "error": {"message": str, "status": int}}.
-Frames are multiplexed: replies to different ids interleave freely.
+Frames are multiplexed: replies to different ids interleave freely. `cancel` also ends an
+embed (its reply then never comes).
+
+Both sides hold frames to `MAX_FRAME_BYTES`: a sender refuses (the server) or replaces (the
+runner) a frame over it with an error for that request alone, so one oversized request never
+breaks the channel that every other request shares.
 """
 
 from __future__ import annotations
@@ -24,12 +29,31 @@ DETOKENIZE = "detokenize"
 HEALTH = "health"
 OPS = (GENERATE, CANCEL, EMBED, TOKENIZE, DETOKENIZE, HEALTH)
 
-# Largest frame either side accepts (a long prompt as token ids, a batch of vectors).
+# Largest frame either side sends or reads, newline included (a long prompt, a batch of
+# vectors). Also the StreamReader limit on both ends.
 MAX_FRAME_BYTES = 256 * 1024 * 1024
+
+# A line the runner writes to its stderr after answering a request with an error: the lines
+# above it belong to that (already reported) failure, so a later crash message quotes only
+# what the runner printed after it.
+STDERR_REPORTED = "\x1e pollama: stderr lines above were reported"
 
 
 def encode(frame: dict[str, Any]) -> bytes:
-    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    text = json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON): U+FFFD, as Go decodes it
+        data = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode()
+    return data + b"\n"
+
+
+def too_large(size: int, what: str) -> str:
+    """The error for a frame over the limit, naming both sizes."""
+    return (
+        f"{what} is too large for the runner channel: {size} bytes "
+        f"(the limit is {MAX_FRAME_BYTES} bytes)"
+    )
 
 
 def decode(line: bytes) -> dict[str, Any]:

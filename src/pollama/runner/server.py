@@ -2,7 +2,11 @@
 
 The event loop owns the sockets; the engine thread owns the llama context. Requests go to
 the engine through its thread-safe methods; its frames come back via
-`call_soon_threadsafe` and are routed to the connection that asked.
+`call_soon_threadsafe` and are routed to the connection that asked. Tokenizing (a prompt
+may be megabytes) runs in worker threads, so it never holds up other requests' frames.
+
+A connection that sends a line over the frame limit has lost its framing: it gets one error
+frame and is closed, and only its own requests are cancelled.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import contextlib
 import itertools
 import sys
 import threading
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from pollama.errors import PollamaError
@@ -24,11 +29,32 @@ from pollama.runner.types import GenerateParams
 class _Connection:
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
-        self.generating: dict[int, int] = {}  # client id -> engine id
+        self.requests: dict[int, int] = {}  # client id -> engine id (generate, embed)
+        self.tasks: set[asyncio.Task[None]] = set()  # requests being worked on off the loop
 
     def send(self, frame: Frame) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(protocol.encode(frame))
+        if self.writer.is_closing():
+            return
+        data = protocol.encode(frame)
+        failed = "error" in frame
+        if len(data) > protocol.MAX_FRAME_BYTES:  # the reader would drop the whole channel
+            message = protocol.too_large(len(data), "the reply")
+            data = protocol.encode(protocol.error_frame(frame.get("id", -1), message, 413))
+            failed = True
+        if failed:
+            note_reported()
+        self.writer.write(data)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
+def note_reported() -> None:
+    """Mark stderr: what the runner printed so far belongs to a failure already answered."""
+    with contextlib.suppress(Exception):
+        print(protocol.STDERR_REPORTED, file=sys.stderr, flush=True)
 
 
 class RunnerServer:
@@ -62,7 +88,7 @@ class RunnerServer:
             finished = "error" in frame or "result" in frame or frame["chunk"].get("done")
             if finished:
                 del self._routes[frame["id"]]
-                connection.generating.pop(client_id, None)
+                connection.requests.pop(client_id, None)
             connection.send({**frame, "id": client_id})
 
     # ---- requests from a connection ------------------------------------------------------
@@ -76,40 +102,52 @@ class RunnerServer:
                 except ValueError as error:
                     connection.send(protocol.error_frame(-1, f"bad frame: {error}", 400))
                     continue
-                await self._dispatch(connection, frame)
+                self._dispatch(connection, frame)
+        except ValueError:  # a line over the limit: this connection's framing is lost
+            message = f"a frame over {protocol.MAX_FRAME_BYTES} bytes: connection closed"
+            connection.send(protocol.error_frame(-1, message, 413))
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass  # the client left, or the runner is shutting down
         finally:
-            for engine_id in connection.generating.values():  # the client is gone
+            # Requests still being prepared find themselves unregistered and drop their work.
+            for engine_id in connection.requests.values():  # the client is gone
                 self._routes.pop(engine_id, None)
                 self.engine.cancel(engine_id)
-            writer.close()
+            connection.requests.clear()
             with contextlib.suppress(Exception):
+                writer.close()
                 await writer.wait_closed()
 
-    async def _dispatch(self, connection: _Connection, frame: dict[str, Any]) -> None:
+    def _dispatch(self, connection: _Connection, frame: dict[str, Any]) -> None:
+        """Cheap requests are answered here, in order; tokenizing ones go to a thread (a huge
+        prompt must not stall the loop that streams everyone's tokens)."""
         client_id = frame.get("id", -1)
         op = frame.get("op")
         try:
             if op == protocol.GENERATE:
-                self._generate(connection, client_id, GenerateParams.from_wire(frame["params"]))
+                params = GenerateParams.from_wire(frame["params"])
+                engine_id = next(self._ids)
+                connection.requests[client_id] = engine_id  # a cancel may now come for it
+                connection.spawn(self._generate(connection, client_id, engine_id, params))
             elif op == protocol.CANCEL:
-                engine_id = connection.generating.pop(frame["target"], None)
-                if engine_id is not None:
-                    self._routes.pop(engine_id, None)
-                    self.engine.cancel(engine_id)
+                target = connection.requests.pop(frame["target"], None)
+                if target is not None:
+                    self._routes.pop(target, None)
+                    self.engine.cancel(target)
             elif op == protocol.EMBED:
+                texts = [str(t) for t in frame["texts"]]
                 engine_id = next(self._ids)
                 self._routes[engine_id] = (connection, client_id)
-                self.engine.embed(engine_id, [str(t) for t in frame["texts"]])
+                connection.requests[client_id] = engine_id
+                self.engine.embed(engine_id, texts)
             elif op == protocol.TOKENIZE:
-                tokens = await asyncio.to_thread(
-                    self.model.tokenize, frame["text"], bool(frame.get("add_special", True))
+                text, add_special = str(frame["text"]), bool(frame.get("add_special", True))
+                connection.spawn(
+                    self._answer(connection, client_id, self._tokenize, text, add_special)
                 )
-                connection.send({"id": client_id, "result": {"tokens": tokens}})
             elif op == protocol.DETOKENIZE:
-                text = await asyncio.to_thread(self.model.detokenize, list(frame["tokens"]))
-                connection.send({"id": client_id, "result": {"text": text}})
+                tokens = [int(t) for t in frame["tokens"]]
+                connection.spawn(self._answer(connection, client_id, self._detokenize, tokens))
             elif op == protocol.HEALTH:
                 result = {"status": "ok", "slots": len(self.engine.slots), **self.engine.counts()}
                 connection.send({"id": client_id, "result": result})
@@ -120,11 +158,40 @@ class RunnerServer:
         except (KeyError, TypeError, ValueError) as error:
             connection.send(protocol.error_frame(client_id, f"bad request: {error}", 400))
 
-    def _generate(self, connection: _Connection, client_id: int, params: GenerateParams) -> None:
-        engine_id = next(self._ids)
-        sequence = self.engine.prepare(engine_id, params)  # raises on a bad request
+    def _tokenize(self, text: str, add_special: bool) -> dict[str, Any]:
+        return {"tokens": self.model.tokenize(text, add_special)}
+
+    def _detokenize(self, tokens: list[int]) -> dict[str, Any]:
+        return {"text": self.model.detokenize(tokens)}
+
+    async def _answer(
+        self, connection: _Connection, client_id: int, work: Callable[..., Frame], *args: Any
+    ) -> None:
+        try:
+            result = await asyncio.to_thread(work, *args)
+        except PollamaError as error:
+            connection.send(protocol.error_frame(client_id, error.message, error.status))
+        except (KeyError, TypeError, ValueError) as error:
+            connection.send(protocol.error_frame(client_id, f"bad request: {error}", 400))
+        else:
+            connection.send({"id": client_id, "result": result})
+
+    async def _generate(
+        self, connection: _Connection, client_id: int, engine_id: int, params: GenerateParams
+    ) -> None:
+        try:
+            sequence = await asyncio.to_thread(self.engine.prepare, engine_id, params)
+        except (PollamaError, KeyError, TypeError, ValueError) as error:
+            connection.requests.pop(client_id, None)
+            if isinstance(error, PollamaError):
+                connection.send(protocol.error_frame(client_id, error.message, error.status))
+            else:
+                connection.send(protocol.error_frame(client_id, f"bad request: {error}", 400))
+            return
+        if connection.requests.get(client_id) != engine_id:  # cancelled while preparing
+            sequence.sampler.free()
+            return
         self._routes[engine_id] = (connection, client_id)
-        connection.generating[client_id] = engine_id
         self.engine.submit(sequence)
 
 
