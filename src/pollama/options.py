@@ -148,8 +148,14 @@ def _type_error(key: str, what: str) -> PollamaError:
     return PollamaError(f"option {go_quote(key)} must be {what}", 500)
 
 
+# Options whose negative values mean nothing (0 = the default): refused with a 400, as a
+# negative batch would otherwise fail the load with a 500.
+_NON_NEGATIVE = frozenset({"num_batch"})
+
+
 def decode_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Decode a JSON options map as Ollama does; errors are 500s with Ollama's texts."""
+    """Decode a JSON options map as Ollama does; type errors are 500s with Ollama's texts,
+    values out of range are 400s."""
     decoded: dict[str, Any] = {}
     for key, value in (raw or {}).items():
         spec = OPTIONS.get(key)
@@ -161,10 +167,15 @@ def decode_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:
                 raise _type_error(key, "of type integer")
             # JSON numbers truncate toward zero; kept inside Go's int64
             decoded[key] = min(max(int(value), _INT64_MIN), _INT64_MAX)
+            if key in _NON_NEGATIVE and decoded[key] < 0:
+                raise BadRequest(f"option {go_quote(key)} must not be negative")
         elif spec.kind is OptionKind.FLOAT:
             if not is_number:
                 raise _type_error(key, "of type float32")
-            decoded[key] = float(value)
+            try:
+                decoded[key] = float(value)
+            except OverflowError:  # an integer beyond any float
+                raise BadRequest(f"option {go_quote(key)} is out of range") from None
         elif spec.kind is OptionKind.BOOL:
             if not isinstance(value, bool):
                 raise _type_error(key, "of type boolean")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
+import signal
+import sys
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,15 +20,19 @@ from pollama import __version__
 from pollama.api import anthropic, embed, inference, models, openai, registry, system
 from pollama.api.context import ServerContext
 from pollama.api.error_shapes import error_for
+from pollama.connection import protocol_class
 from pollama.errors import BadRequest, PollamaError
 from pollama.http_guards import allowed_origins
-from pollama.middleware import GuardMiddleware
+from pollama.listen import bind
+from pollama.middleware import BodyLimitMiddleware, ErrorBoundary, GuardMiddleware
 from pollama.models.create import Creator
+from pollama.pidfile import pid_file
+from pollama.request_log import RequestLogMiddleware
 from pollama.runner.client import RunnerClient, plan_memory
 from pollama.runner.memory import available_memory
 from pollama.runner.types import RunnerSpec
 from pollama.scheduler import Scheduler
-from pollama.settings import Settings
+from pollama.settings import Settings, join_host_port
 from pollama.store import Store
 
 log = logging.getLogger("pollama")
@@ -104,20 +112,53 @@ def create_app(
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return error_for(request, BadRequest(str(exc)))
 
+    # Outermost last: every request is logged; refused hosts and origins get no further;
+    # an unexpected exception still gets a JSON answer; oversized bodies are never read.
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_size)
+    app.add_middleware(ErrorBoundary)
     app.add_middleware(
         GuardMiddleware,
         origins=allowed_origins(settings),
         loopback=_is_loopback(settings.host.bind_host),
     )
+    app.add_middleware(RequestLogMiddleware)
     return app
 
 
-def serve(settings: Settings) -> None:
-    import uvicorn
-
-    app = create_app(settings)
-    host, port = settings.host.bind_host, settings.host.bind_port
+def _configure_logging(settings: Settings) -> None:
     level = logging.DEBUG if settings.debug else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log.info("Listening on %s:%d (version %s)", host, port, __version__)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    # Request lines go bare to stdout, as gin's logger writes them.
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    requests = logging.getLogger("pollama.requests")
+    requests.addHandler(handler)
+    requests.propagate = False
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def serve(settings: Settings) -> None:
+    """Listen on OLLAMA_HOST until SIGINT/SIGTERM. The socket is bound first, so a busy address
+    fails with Ollama's error before anything is announced or written."""
+    import uvicorn
+
+    _configure_logging(settings)
+    host, port = settings.host.bind_host, settings.host.bind_port
+    sock = bind(host, port)
+    config = uvicorn.Config(
+        create_app(settings),
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+        timeout_keep_alive=math.ceil(settings.idle_timeout),
+        http=protocol_class(settings.header_timeout),
+    )
+    if threading.current_thread() is threading.main_thread():
+        # uvicorn shuts down on SIGTERM, then raises the signal again with this handler back in
+        # place: exit normally (as Ollama does), so the pid file is removed on the way out.
+        signal.signal(signal.SIGTERM, _terminated)
+    with sock, pid_file(settings):
+        log.info("Listening on %s (version %s)", join_host_port(host, port), __version__)
+        uvicorn.Server(config).run(sockets=[sock])

@@ -32,6 +32,12 @@ DEFAULT_MAX_TRANSFER_STREAMS = 4
 # raise. pollama batches all slots of a model into one decode step, so extra slots cost almost
 # nothing until they are used: 4 is the default (and what 0, "automatic", means).
 DEFAULT_NUM_PARALLEL = 4
+# Connection guards (pollama's own settings; Ollama has none): a client gets this long to send a
+# request's headers, an idle connection is closed after this long, and a request body (other
+# than a blob upload, which is streamed to disk) may be at most this large.
+DEFAULT_HEADER_TIMEOUT = 10.0
+DEFAULT_IDLE_TIMEOUT = 30.0
+DEFAULT_MAX_REQUEST_SIZE = 64 * 1024 * 1024
 KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
 DEFAULT_KV_CACHE_TYPE = "f16"
 TRACE = 5
@@ -196,6 +202,36 @@ def _duration(env: Mapping[str, str], key: str, default: float) -> float:
         return default
 
 
+def _timeout(env: Mapping[str, str], key: str, default: float) -> float:
+    """A positive duration (Go syntax or seconds); anything else is the default."""
+    value = _duration(env, key, default)
+    return value if 0 < value < FOREVER else default
+
+
+_SIZE = re.compile(r"([0-9]+)\s*([kmg]i?b|b)?", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3}
+_SIZE_UNITS.update({"kib": 1024, "mib": 1024**2, "gib": 1024**3})
+
+
+def parse_size(text: str) -> int | None:
+    """Bytes, optionally with a unit: `1048576`, `64MiB`, `100MB`, `1 GiB`; None if invalid."""
+    match = _SIZE.fullmatch(text.strip())
+    if match is None:
+        return None
+    return int(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()]
+
+
+def _size(env: Mapping[str, str], key: str, default: int) -> int:
+    value = clean(env.get(key))
+    if not value:
+        return default
+    size = parse_size(value)
+    if size is None:
+        logger.warning("invalid %s=%r, using default %d", key, value, default)
+        return default
+    return size
+
+
 def _debug_level(value: str) -> int:
     """`OLLAMA_DEBUG`: true -> 1 (DEBUG), an integer n -> n (2 = TRACE), anything else 0."""
     if parse_go_bool(value):
@@ -225,6 +261,7 @@ class Settings:
     keep_alive: float = DEFAULT_KEEP_ALIVE  # seconds; math.inf = forever, 0 = unload at once
     load_timeout: float = DEFAULT_LOAD_TIMEOUT  # seconds; math.inf = no limit
     num_parallel: int = DEFAULT_NUM_PARALLEL
+    num_parallel_explicit: bool = False  # set by OLLAMA_NUM_PARALLEL: never cut to fit memory
     max_loaded_models: int = 0  # 0 = automatic (3 per GPU, 3 on CPU)
     max_queue: int = DEFAULT_MAX_QUEUE
     max_transfer_streams: int = DEFAULT_MAX_TRANSFER_STREAMS
@@ -240,6 +277,9 @@ class Settings:
     nohistory: bool = False
     no_cloud: bool = False
     editor: str = ""
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT  # seconds to send a request's headers
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # seconds an idle connection stays open
+    max_request_size: int = DEFAULT_MAX_REQUEST_SIZE  # bytes; 0 = no limit
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -250,13 +290,15 @@ class Settings:
         origins = clean(env.get("OLLAMA_ORIGINS"))
         flash = clean(env.get("OLLAMA_FLASH_ATTENTION"))
         load_timeout = _duration(env, "OLLAMA_LOAD_TIMEOUT", DEFAULT_LOAD_TIMEOUT)
+        parallel = _uint(env, "OLLAMA_NUM_PARALLEL", 0)
         return cls(
             host=HostAddress.parse(env.get("OLLAMA_HOST", "")),
             models=Path(models).expanduser() if models else home / ".ollama" / "models",
             ollama_home=home / ".ollama",
             keep_alive=_duration(env, "OLLAMA_KEEP_ALIVE", DEFAULT_KEEP_ALIVE),
             load_timeout=FOREVER if load_timeout <= 0 else load_timeout,
-            num_parallel=_uint(env, "OLLAMA_NUM_PARALLEL", 0) or DEFAULT_NUM_PARALLEL,
+            num_parallel=parallel or DEFAULT_NUM_PARALLEL,
+            num_parallel_explicit=parallel > 0,
             max_loaded_models=_uint(env, "OLLAMA_MAX_LOADED_MODELS", 0),
             max_queue=_uint(env, "OLLAMA_MAX_QUEUE", DEFAULT_MAX_QUEUE),
             max_transfer_streams=_uint(env, "OLLAMA_MAX_TRANSFER_STREAMS", 0)
@@ -273,6 +315,9 @@ class Settings:
             nohistory=_bool(env, "OLLAMA_NOHISTORY"),
             no_cloud=_bool(env, "OLLAMA_NO_CLOUD"),
             editor=clean(env.get("OLLAMA_EDITOR")),
+            header_timeout=_timeout(env, "POLLAMA_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT),
+            idle_timeout=_timeout(env, "POLLAMA_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT),
+            max_request_size=_size(env, "POLLAMA_MAX_REQUEST_SIZE", DEFAULT_MAX_REQUEST_SIZE),
         )
 
     @property
@@ -352,15 +397,24 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("OLLAMA_EDITOR", "Path to editor for interactive prompt editing (Ctrl+G)",
            lambda s: s.editor),
     EnvVar("OLLAMA_NOHISTORY", "Do not preserve readline history", lambda s: _flag(s.nohistory)),
+    EnvVar("POLLAMA_HEADER_TIMEOUT", "How long a client may take to send a request's headers "
+           '(default "10s")', lambda s: format_seconds(s.header_timeout)),
+    EnvVar("POLLAMA_IDLE_TIMEOUT", "How long an idle connection is kept open (default \"30s\")",
+           lambda s: format_seconds(s.idle_timeout)),
+    EnvVar("POLLAMA_MAX_REQUEST_SIZE", "Largest request body, blob uploads excepted: bytes or "
+           "e.g. 64MiB, 0 for no limit (default 64MiB)", lambda s: str(s.max_request_size)),
 )
 
-# The variables `serve --help` lists (Ollama's list, less those of backends pollama lacks).
+# The variables `serve --help` lists (Ollama's list, less those of backends pollama lacks, then
+# pollama's own).
 SERVE_ENV_VARS: tuple[str, ...] = (
     "OLLAMA_DEBUG", "OLLAMA_HOST", "OLLAMA_CONTEXT_LENGTH", "OLLAMA_KEEP_ALIVE",
     "OLLAMA_MAX_LOADED_MODELS", "OLLAMA_MAX_TRANSFER_STREAMS", "OLLAMA_MAX_QUEUE",
     "OLLAMA_MODELS", "OLLAMA_NUM_PARALLEL", "OLLAMA_NO_CLOUD", "OLLAMA_NOPRUNE",
     "OLLAMA_ORIGINS", "OLLAMA_SCHED_SPREAD", "OLLAMA_FLASH_ATTENTION", "OLLAMA_KV_CACHE_TYPE",
     "OLLAMA_LLM_LIBRARY", "OLLAMA_GPU_OVERHEAD", "OLLAMA_LOAD_TIMEOUT",
+    # pollama's own
+    "POLLAMA_HEADER_TIMEOUT", "POLLAMA_IDLE_TIMEOUT", "POLLAMA_MAX_REQUEST_SIZE",
 )
 # fmt: on
 RUN_ENV_VARS: tuple[str, ...] = ("OLLAMA_EDITOR", "OLLAMA_HOST", "OLLAMA_NOHISTORY")

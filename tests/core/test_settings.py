@@ -20,6 +20,7 @@ from pollama.settings import (
     describe,
     join_host_port,
     parse_go_bool,
+    parse_size,
     split_host_port,
 )
 
@@ -302,6 +303,8 @@ SERVE_HELP = [
     "OLLAMA_MODELS", "OLLAMA_NUM_PARALLEL", "OLLAMA_NO_CLOUD", "OLLAMA_NOPRUNE",
     "OLLAMA_ORIGINS", "OLLAMA_SCHED_SPREAD", "OLLAMA_FLASH_ATTENTION", "OLLAMA_KV_CACHE_TYPE",
     "OLLAMA_LLM_LIBRARY", "OLLAMA_GPU_OVERHEAD", "OLLAMA_LOAD_TIMEOUT",
+    # pollama's own connection guards
+    "POLLAMA_HEADER_TIMEOUT", "POLLAMA_IDLE_TIMEOUT", "POLLAMA_MAX_REQUEST_SIZE",
 ]  # fmt: skip
 
 
@@ -341,3 +344,36 @@ def test_describe_run() -> None:
         ("OLLAMA_HOST", "http://127.0.0.1:11434"),
         ("OLLAMA_NOHISTORY", "true"),
     ]
+
+
+def test_connection_guard_settings() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.header_timeout, defaults.idle_timeout) == (10.0, 30.0)
+    assert defaults.max_request_size == 64 * 1024 * 1024
+    env = {
+        "POLLAMA_HEADER_TIMEOUT": "500ms",
+        "POLLAMA_IDLE_TIMEOUT": "2",
+        "POLLAMA_MAX_REQUEST_SIZE": "100MB",
+    }
+    settings = Settings.from_env(env)
+    assert (settings.header_timeout, settings.idle_timeout) == (0.5, 2.0)
+    assert settings.max_request_size == 100_000_000
+    values = {name: value for name, _, value in describe(settings)}
+    assert values["POLLAMA_HEADER_TIMEOUT"] == "500ms"
+    assert values["POLLAMA_MAX_REQUEST_SIZE"] == "100000000"
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("0", 0), ("1048576", 1048576), ("64MiB", 64 * 1024**2), ("1 gib", 1024**3), ("2kb", 2000)],
+)
+def test_parse_size(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+def test_bad_connection_guard_values_fall_back() -> None:
+    env = {"POLLAMA_HEADER_TIMEOUT": "-1s", "POLLAMA_IDLE_TIMEOUT": "soon",
+           "POLLAMA_MAX_REQUEST_SIZE": "lots"}  # fmt: skip
+    settings = Settings.from_env(env)
+    assert (settings.header_timeout, settings.idle_timeout) == (10.0, 30.0)
+    assert settings.max_request_size == 64 * 1024 * 1024

@@ -180,7 +180,14 @@ def test_full_queue_answers_503_while_others_succeed(single_slot_server: Running
         "model": "gemma3:270m",
         "prompt": "Tell me a story.",
         "stream": False,
-        "options": {"temperature": 0, "num_predict": 32},
+        "options": {"temperature": 0, "num_predict": 8},
+    }
+    # Greedy, raw, the model just keeps counting (no end-of-turn to sample): thousands of tokens.
+    endless = {
+        "model": "gemma3:270m",
+        "prompt": "1, 2, 3, 4, 5, 6, 7, 8, 9, 10,",
+        "raw": True,
+        "options": {"num_predict": 100000, "temperature": 0},
     }
     httpx.post(url, json={"model": "gemma3:270m"}, timeout=120)  # load first
     results: list[httpx.Response] = []
@@ -188,14 +195,22 @@ def test_full_queue_answers_503_while_others_succeed(single_slot_server: Running
     def send() -> None:
         results.append(httpx.post(url, json=body, timeout=300))
 
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-        time.sleep(0.05)
+    # The only slot is held by a stream this test ends itself, so the queue (2) fills up and
+    # exactly one of three more requests is refused, however fast the machine is.
+    with httpx.stream("POST", url, json=endless, timeout=120) as holder:
+        lines = holder.iter_lines()  # kept: a discarded iterator would close the stream
+        assert json.loads(next(lines))["done"] is False
+        threads = [threading.Thread(target=send) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        while not results and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [r.status_code for r in results] == [503]  # the others wait for the slot
     for thread in threads:
         thread.join()
     statuses = sorted(r.status_code for r in results)
-    assert 200 in statuses and 503 in statuses
+    assert statuses == [200, 200, 503]
     busy = next(r for r in results if r.status_code == 503)
     assert busy.json()["error"] == (
         "server busy, please try again.  maximum pending requests exceeded"

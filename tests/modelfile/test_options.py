@@ -159,6 +159,25 @@ def test_decode_type_errors_are_500(key: str, value: Any, message: str) -> None:
     assert not isinstance(caught.value, BadRequest)
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("num_batch", -5, 'option "num_batch" must not be negative'),
+        ("num_batch", -0.5e30, 'option "num_batch" must not be negative'),
+        ("temperature", 10**400, 'option "temperature" is out of range'),
+    ],
+)
+def test_decode_out_of_range_values_are_400(key: str, value: Any, message: str) -> None:
+    with pytest.raises(BadRequest) as caught:
+        decode_options({key: value})
+    assert caught.value.message == message
+    assert caught.value.status == 400
+
+
+def test_decode_num_batch_zero_is_the_default() -> None:
+    assert decode_options({"num_batch": 0}) == {"num_batch": 0}
+
+
 # --- parse_parameter: the Modelfile / /set parameter rule ----------------------------------------
 
 

@@ -166,3 +166,25 @@ def test_cancelled_pull_keeps_its_partial_data(tmp_path: Path) -> None:
     saved = partial.load(len(WEIGHTS))
     assert saved is not None and sum(p.completed for p in saved) > 0
     assert store.manifests.get(Name.parse(MODEL)) is None
+
+
+def test_a_full_disk_fails_the_pull_with_the_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC while writing a part is no network trouble: no retries, and the error says what
+    could not be written where, as Ollama words it; the partial file stays for a resume."""
+    import errno
+
+    from pollama.registry import download
+
+    def full(fd: int, data: bytes, offset: int) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(download.os, "pwrite", full)
+    store = new_store(tmp_path)
+    with pytest.raises(PollamaError) as failure:
+        run_all(_registry(store, _fake()).pull(MODEL))
+    message = failure.value.message
+    assert message.startswith("write ") and message.endswith(": no space left on device")
+    assert "-partial" in message
+    assert store.manifests.get(Name.parse(MODEL)) is None

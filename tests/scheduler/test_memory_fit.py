@@ -214,3 +214,18 @@ def test_num_ctx_above_the_trained_context_is_clamped_with_a_log_line(
         await h.scheduler.shutdown()
 
     asyncio.run(scenario())
+
+
+def test_num_batch_is_capped_at_the_kv_cache() -> None:
+    """A huge num_batch (2**40) would make llama.cpp fail to allocate its context: it is capped
+    at what the KV cache can hold; an ordinary one is kept."""
+    common = {
+        "default_ctx": 4096,
+        "trained_ctx": 32768,
+        "kv_cache_type": "f16",
+        "flash_attention": None,
+    }
+    huge = policy.runner_spec(Path("/m"), {"num_batch": 2**40}, num_parallel=4, **common)
+    assert huge.num_batch == 4096 * 4
+    usual = policy.runner_spec(Path("/m"), {"num_batch": 256}, num_parallel=4, **common)
+    assert usual.num_batch == 256

@@ -19,6 +19,7 @@ from pollama.durations import parse_keep_alive
 from pollama.errors import BadRequest
 from pollama.runner.types import GenerateParams
 from pollama.serving import prompts
+from pollama.serving.context_tokens import with_context
 from pollama.serving.formats import OutputFormat, decode_format
 from pollama.serving.generation import Generation, Kind, collect, load_only, single_answer
 from pollama.serving.output import OutputSplitter, thinking_first, tool_call_tag
@@ -70,8 +71,6 @@ async def _generate_prompt(
         prompt = await prompts.fit_messages(
             template, messages, num_ctx, runner.tokenize, **render_args
         )
-    if body.context:
-        prompt = await runner.detokenize(body.context) + prompt
     return prompt
 
 
@@ -79,7 +78,7 @@ Prepared = dict[str, Any] | AsyncIterator[dict[str, Any]]
 
 
 def _params(
-    body: InferenceRequest, prompt: str, options: dict[str, Any], grammar: str | None
+    body: InferenceRequest, prompt: str | list[int], options: dict[str, Any], grammar: str | None
 ) -> GenerateParams:
     return GenerateParams(
         prompt=prompt,
@@ -117,6 +116,8 @@ async def prepare_generate(request: Request, body: GenerateRequest) -> Prepared:
         prompt = await _generate_prompt(
             resolved, body, lease.runner, lease.loaded.spec.num_ctx, think
         )
+        prompt, runner_prompt = await with_context(lease.runner, body.context, prompt)
+        prompts.log_prompt(prompt)
         if body.debug_render_only:
             await lease.release()
             return _debug_answer("generate", body.model, prompt)
@@ -133,7 +134,10 @@ async def prepare_generate(request: Request, body: GenerateRequest) -> Prepared:
         kind="generate",
         model=body.model,
         params=_params(
-            body, prompt, options, thinking_first(grammar, template, prompt=prompt, think=think_on)
+            body,
+            runner_prompt,
+            options,
+            thinking_first(grammar, template, prompt=prompt, think=think_on),
         ),
         lease=lease,
         started_ns=started,
@@ -223,6 +227,7 @@ async def prepare_chat(request: Request, body: ChatRequest) -> Prepared:
             await lease.release()
             return load_only("chat", body.model, "load")
         prompt = await _chat_prompt(resolved, body, template, lease, think)
+        prompts.log_prompt(prompt)
         if body.debug_render_only:
             await lease.release()
             return _debug_answer("chat", body.model, prompt)
@@ -282,6 +287,8 @@ async def ps(request: Request) -> Response:
                 "expires_at": timefmt.local_from_seconds(min(loaded.expires_at, 1.0e10)),
                 "size_vram": int(getattr(memory, "vram", 0) or 0),
                 "context_length": loaded.spec.num_ctx,
+                # pollama's addition: slots, which may be fewer than asked when memory is short
+                "num_parallel": loaded.spec.num_parallel,
             }
         )
     return json_response({"models": models})

@@ -3,9 +3,12 @@ names the field. Fields that take several JSON types are `Any` and checked where
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Go's int: a JSON number outside int64 is a decoding error (400), never passed on.
+GoInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
 
 class Request(BaseModel):
@@ -13,7 +16,7 @@ class Request(BaseModel):
 
 
 class ToolCallFunction(Request):
-    index: int | None = None
+    index: GoInt | None = None
     name: str = ""
     arguments: dict[str, Any] = Field(default_factory=dict)
 
@@ -93,7 +96,7 @@ class InferenceRequest(Request):
     truncate: bool | None = None
     shift: bool | None = None
     logprobs: bool = False
-    top_logprobs: int = 0
+    top_logprobs: GoInt = 0
     debug_render_only: bool = Field(default=False, alias="_debug_render_only")
 
 
@@ -102,7 +105,7 @@ class GenerateRequest(InferenceRequest):
     suffix: str = ""
     system: str | None = None
     template: str | None = None
-    context: list[int] | None = None
+    context: list[GoInt] | None = None
     raw: bool = False
     images: list[str] | None = None
 
@@ -117,7 +120,7 @@ class EmbedRequest(Request):
     model: str = ""
     input: Any = None
     truncate: bool | None = None
-    dimensions: int | None = None
+    dimensions: GoInt | None = None
     keep_alive: Any = None
     options: dict[str, Any] | None = None
 

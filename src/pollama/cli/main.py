@@ -78,10 +78,18 @@ def cli() -> None:
 
 
 @cli.command(cls=ServeCommand)
-def serve() -> None:
+@click.option("--stop", is_flag=True, help="Stop the server running on OLLAMA_HOST (its pid file)")
+def serve(stop: bool) -> None:
     """Start the pollama server."""
-    from pollama.server import serve as run_server
     from pollama.settings import Settings
+
+    if stop:
+        from pollama.pidfile import stop_server
+
+        pid = stop_server(Settings.from_env())
+        console.print(f"stopped pollama server (pid {pid})", markup=False)
+        return
+    from pollama.server import serve as run_server
 
     run_server(Settings.from_env())
 

@@ -26,10 +26,12 @@ from pollama.registry.errors import (
     RegistryError,
     ShortRead,
     StalledTransfer,
+    describe_failure,
     is_transient,
 )
 from pollama.registry.parts import Part, PartialBlob, plan_parts
 from pollama.store.blobs import BlobStore, digest_file
+from pollama.store.oserrors import StoreWriteError
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +122,7 @@ class BlobDownload:
                     raise
                 failures = 1 if part.completed > before else failures + 1
                 if failures >= self.policy.max_retries:
-                    reason = str(exc) or type(exc).__name__
+                    reason = describe_failure(exc)
                     raise PollamaError(
                         f"max retries exceeded downloading {self.digest}: {reason}"
                     ) from exc
@@ -158,7 +160,10 @@ class BlobDownload:
             except TimeoutError:
                 raise StalledTransfer(f"no data for {self.policy.stall_timeout:g}s") from None
             chunk = chunk[: part.size - part.completed]
-            os.pwrite(self._fd, chunk, part.next_offset)
+            try:
+                os.pwrite(self._fd, chunk, part.next_offset)
+            except OSError as exc:  # a full disk: not transient, and worded with the path
+                raise StoreWriteError("write", self.partial.path, exc) from exc
             part.completed += len(chunk)
             self.completed += len(chunk)
             if time.monotonic() - saved_at >= self.policy.state_interval:

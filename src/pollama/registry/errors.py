@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import re
+import socket
+
 import httpx
 
 from pollama.errors import PollamaError
@@ -57,6 +61,71 @@ class DigestMismatch(PollamaError):
 
 class ShortRead(Exception):
     """The connection ended before all the bytes asked for had come."""
+
+
+_ERRNO_TEXT = re.compile(r"\[Errno (-?\d+)\] ?(.*)")
+_NO_SUCH_HOST = frozenset({socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)})
+
+
+def _os_error(exc: BaseException) -> tuple[int, str] | None:
+    """The (errno, text) of the OS error under an httpx error, if one is found."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return seen.errno, seen.strerror or ""
+        match = _ERRNO_TEXT.search(str(seen))
+        if match:
+            return int(match.group(1)), match.group(2)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _go_text(text: str) -> str:
+    """Go spells OS errors in lower case: "connection refused", "no route to host"."""
+    return text[:1].lower() + text[1:]
+
+
+def network_reason(exc: BaseException, host: str, port: int | None) -> str:
+    """What went wrong on the wire, worded as Go's net package does, never a class name."""
+    address = f"{host}:{port}" if port else host
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"dial tcp {address}: i/o timeout"
+    if isinstance(exc, httpx.TimeoutException):
+        return "i/o timeout"
+    found = _os_error(exc)
+    if found is not None:
+        code, text = found
+        if code in _NO_SUCH_HOST:
+            return f"dial tcp: lookup {host}: no such host"
+        if code < 0:  # another resolver failure
+            return f"dial tcp: lookup {host}: {_go_text(text)}"
+        if code == errno.ECONNREFUSED:
+            return f"dial tcp {address}: connect: connection refused"
+        return f"dial tcp {address}: {_go_text(text or errno.errorcode.get(code, str(code)))}"
+    text = str(exc).strip()
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError) and not text:
+        return "EOF"
+    return _go_text(text) if text else "connection failed"
+
+
+def transport_failure(exc: httpx.RequestError) -> str:
+    """Go's url.Error: `Head "https://host/v2/...": dial tcp: lookup host: no such host`."""
+    try:
+        request = exc.request
+    except RuntimeError:  # raised outside a request: no method or URL to name
+        return network_reason(exc, "", None)
+    operation = request.method.capitalize()
+    url = request.url
+    reason = network_reason(exc, url.host, url.port or (443 if url.scheme == "https" else 80))
+    return f'{operation} "{url}": {reason}'
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A failed transfer's reason for a user: network errors as Go words them, others as
+    their own message."""
+    if isinstance(exc, httpx.RequestError):
+        return transport_failure(exc)
+    return str(exc) or "transfer failed"
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -13,6 +13,10 @@ from pollama.registry.errors import is_transient
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# Tries of a transfer's first request: a registry that cannot be reached at all should fail the
+# pull or push in seconds, not after the whole backoff of `max_retries`.
+QUICK_TRIES = 3
+
 
 @dataclass(frozen=True)
 class TransferPolicy:

@@ -14,8 +14,13 @@ from pollama.errors import BadRequest, PollamaError
 from pollama.names import Name
 from pollama.registry.client import RegistryClient
 from pollama.registry.download import BlobDownload
-from pollama.registry.errors import ManifestNotFound, RegistryError, RegistryNotFound
-from pollama.registry.policy import retry
+from pollama.registry.errors import (
+    ManifestNotFound,
+    RegistryError,
+    RegistryNotFound,
+    transport_failure,
+)
+from pollama.registry.policy import QUICK_TRIES, retry
 from pollama.store import media_types
 from pollama.store.blobs import parse_digest
 from pollama.store.manifest import Layer, Manifest
@@ -23,7 +28,7 @@ from pollama.store.manifest import Layer, Manifest
 if TYPE_CHECKING:
     from pollama.registry.service import Registry
 
-MANIFEST_TRIES = 3
+MANIFEST_TRIES = QUICK_TRIES
 MANIFEST_ACCEPT = f"{media_types.MANIFEST}, {media_types.OCI_MANIFEST}"
 _SUPPORTED = (media_types.MANIFEST, media_types.OCI_MANIFEST)
 
@@ -51,7 +56,7 @@ async def fetch_manifest(client: RegistryClient, tag: str) -> bytes:
         # few tries: a registry that cannot be reached at all should fail the pull quickly
         return await retry(client.policy, f"manifest {url}", get, tries=MANIFEST_TRIES)
     except httpx.TransportError as exc:
-        raise PollamaError(f"pull model manifest: GET {url}: {exc or type(exc).__name__}") from None
+        raise PollamaError(f"pull model manifest: {transport_failure(exc)}") from None
     except RegistryNotFound:
         raise ManifestNotFound() from None
     except RegistryError as exc:
@@ -114,11 +119,13 @@ async def pull_model(
     if not name.is_valid:
         raise BadRequest("invalid model name")
     store = registry.store
-    old = store.manifests.get(name)
     async with registry.client(name, insecure=insecure) as client, AsyncExitStack() as stack:
         yield {"status": "pulling manifest"}
         raw = await fetch_manifest(client, name.tag)
         manifest = parse_manifest(raw)
+        # Its blobs stay pinned until the manifest is written, so that a concurrent delete's
+        # prune cannot remove one that was already here (store.guard).
+        stack.enter_context(store.guard.pinned(manifest.digests()))
         tasks: list[asyncio.Task[None]] = []
         for layer in [*manifest.layers, manifest.config]:
             async for event in _pull_layer(registry, client, layer, stack, tasks):
@@ -127,9 +134,8 @@ async def pull_model(
         for task in tasks:
             await asyncio.shield(task)
         yield {"status": "writing manifest"}
-        store.manifests.write(name, raw)
-        if old is not None and registry.prune:
-            unused = set(old.manifest.digests()) - set(manifest.digests())
-            if unused and store.prune_blobs(unused):
-                yield {"status": "removing unused layers"}
+        # Under the store lock, in a thread: a create or delete may hold it for a moment.
+        _, removed = await asyncio.to_thread(store.publish, name, raw, prune=registry.prune)
+        if removed:
+            yield {"status": "removing unused layers"}
         yield {"status": "success"}

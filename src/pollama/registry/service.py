@@ -12,6 +12,7 @@ from pollama.errors import PollamaError
 from pollama.names import Name
 from pollama.registry.client import RegistryClient
 from pollama.registry.config import RegistryConfig
+from pollama.registry.errors import transport_failure
 from pollama.registry.policy import TransferPolicy
 from pollama.registry.transfers import Transfers
 from pollama.store import Store
@@ -49,7 +50,7 @@ async def _worded(events: AsyncIterator[dict[str, Any]]) -> AsyncIterator[dict[s
     try:
         async for event in events:
             yield event
-    except httpx.TransportError as exc:
-        raise PollamaError(f"{type(exc).__name__}: {exc}" if str(exc) else repr(exc)) from exc
+    except httpx.RequestError as exc:  # the network, a redirect loop, an undecodable body
+        raise PollamaError(transport_failure(exc)) from exc
     finally:
         await events.aclose()  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ import httpx
 
 from pollama.registry.client import RegistryClient, raise_for_status
 from pollama.registry.errors import RegistryError, RegistryNotFound
-from pollama.registry.policy import retry
+from pollama.registry.policy import QUICK_TRIES, retry
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ class BlobUpload:
         self._md5s: dict[int, bytes] = {}  # chunk offset -> md5, for the etag
 
     async def run(self) -> None:
-        if await retry(self.client.policy, f"HEAD {self.digest}", self._exists):
+        policy = self.client.policy
+        if await retry(policy, f"HEAD {self.digest}", self._exists, tries=QUICK_TRIES):
             self.completed = self.total
             return
         await retry(self.client.policy, f"upload {self.digest}", self._upload)

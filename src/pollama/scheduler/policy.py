@@ -52,11 +52,16 @@ def runner_spec(
     load_timeout: float = 300.0,
 ) -> RunnerSpec:
     num_gpu = options.get("num_gpu")
+    num_ctx = context_length(options.get("num_ctx"), default_ctx, trained_ctx)
+    slots = max(num_parallel, 1)
+    # A batch never holds more tokens than the whole KV cache: a larger num_batch would only
+    # make llama.cpp allocate buffers for tokens that can never be there.
+    num_batch = min(int(options.get("num_batch") or DEFAULT_NUM_BATCH), num_ctx * slots)
     return RunnerSpec(
         model_path=model_path,
-        num_ctx=context_length(options.get("num_ctx"), default_ctx, trained_ctx),
-        num_parallel=max(num_parallel, 1),
-        num_batch=int(options.get("num_batch") or DEFAULT_NUM_BATCH),
+        num_ctx=num_ctx,
+        num_parallel=slots,
+        num_batch=num_batch,
         num_thread=int(options.get("num_thread") or 0),
         num_gpu=-1 if num_gpu is None else int(num_gpu),
         kv_cache_type=kv_cache_type,

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pollama import templates
 from pollama.models import views
+from pollama.options import go_quote
 from pollama.store import Model
 
+log = logging.getLogger(__name__)
 Tokenize = Callable[[str], Awaitable[list[int]]]
 
 
@@ -34,6 +37,11 @@ class ChatTemplate:
         return templates.render(
             self.text, messages, tools=tools, think=think, think_level=think_level
         )
+
+
+def log_prompt(prompt: str) -> None:
+    """The prompt the model will see, at debug level (Ollama's `chat request ... prompt=`)."""
+    log.debug("rendered prompt: prompt=%s", go_quote(prompt))
 
 
 def chat_template(model: Model, override: str | None = None) -> ChatTemplate:

@@ -78,7 +78,7 @@ def _tool_calls(message: ChatMessage, names_by_id: dict[str, str]) -> list[dict[
         if isinstance(arguments, str):
             try:
                 arguments = json.loads(arguments) if arguments.strip() else {}
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # bad JSON, a huge number, absurd nesting
                 raise BadRequest("invalid tool call arguments") from None
         if arguments is None:
             arguments = {}

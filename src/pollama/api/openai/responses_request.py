@@ -66,7 +66,7 @@ def _arguments(value: Any, where: str) -> dict[str, Any]:
     if isinstance(value, str):
         try:
             value = json.loads(value)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # bad JSON, a huge number, absurd nesting
             raise BadRequest(f"{where}: 'arguments' is not valid JSON") from None
     if not isinstance(value, dict):
         raise BadRequest(f"{where}: 'arguments' must be a JSON object")
