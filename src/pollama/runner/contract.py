@@ -1,0 +1,53 @@
+"""What the server may ask of a loaded runner: the contract every runner honours.
+
+`RunnerClient` (a real runner process behind a unix socket) and `ScriptedRunner` (scripted
+chunks, whitespace tokens, no weights: the fake the in-process tests use) both satisfy it, and
+the scheduler, the routes and the serving layer see nothing else, so mypy holds both to it.
+Importing this module never imports `llama_cpp`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
+
+from pollama.runner.memory import MemoryEstimate
+from pollama.runner.types import EmbedResult, GenerateChunk, GenerateParams, RunnerSpec
+
+
+class Runner(Protocol):
+    """One loaded model, as the server sees it."""
+
+    spec: RunnerSpec
+    memory: MemoryEstimate  # what the load was planned to use (reported by /api/ps)
+    load_duration_ns: int  # how long the load took
+
+    @property
+    def alive(self) -> bool:
+        """False once the runner died or was closed: the scheduler then drops it."""
+        ...
+
+    def generate(self, params: GenerateParams) -> AsyncIterator[GenerateChunk]:
+        """Stream the chunks of one generation, the last one with `done`; closing the iterator
+        early cancels the generation in the runner."""
+        ...
+
+    async def embed(self, texts: list[str]) -> EmbedResult:
+        """Pooled vectors, one per text; cancelling the caller cancels the work."""
+        ...
+
+    async def tokenize(self, text: str, add_special: bool = True) -> list[int]: ...
+
+    async def detokenize(self, tokens: list[int]) -> str: ...
+
+    async def health(self) -> dict[str, Any]:
+        """The runner's state: at least `active` and `waiting` request counts."""
+        ...
+
+    async def close(self) -> None:
+        """End the runner; requests in flight fail. Safe to call twice."""
+        ...
+
+
+# How the scheduler starts a runner for a spec (the real one spawns a process).
+RunnerFactory = Callable[[RunnerSpec], Awaitable[Runner]]
