@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean registry
+.PHONY: run test test-fast lint bench clean registry
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ registry:
 
 test: lint registry
 	$(BIN)/pytest
+
+# The fast tests only: no real server, runner or model (those are marked e2e / engine).
+test-fast: $(VENV)/.test-installed
+	$(BIN)/pytest -m "not e2e and not engine"
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/engine.py

@@ -1,4 +1,10 @@
-"""Shared fixtures: a real `pollama serve` on a free port with its own store, torn down after."""
+"""Shared fixtures: a real `pollama serve` on a free port with its own store, torn down after.
+
+Markers: a test that starts a real server or runner is `e2e` or `engine`, so that
+`pytest -m "not e2e and not engine"` (`make test-fast`) runs only the fast ones. Modules mark
+themselves with `pytestmark`; `pytest_collection_modifyitems` below also marks every test under
+`tests/e2e/` and every test using the fixtures that start one (`server`, `gemma`, `runner`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,21 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+# Fixtures that start a real server or runner, and the markers their users get.
+_REAL_FIXTURES = {"server": ("e2e",), "gemma": ("e2e", "engine"), "runner": ("engine",)}
+_E2E_DIR = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        wanted = set()
+        if _E2E_DIR in Path(item.path).parents:
+            wanted.add("e2e")
+        for fixture in getattr(item, "fixturenames", ()):
+            wanted.update(_REAL_FIXTURES.get(fixture, ()))
+        for name in sorted(wanted - {mark.name for mark in item.iter_markers()}):
+            item.add_marker(getattr(pytest.mark, name))
 
 
 def free_port() -> int:

@@ -1,4 +1,5 @@
-"""uvicorn's h11 connection, with the two timeouts it lacks (§19 of the fault campaign).
+"""uvicorn's h11 connection, with the two timeouts it lacks, so that a client that stalls before
+its request is complete cannot hold a connection open forever.
 
 - A client has `header_timeout` seconds from the first byte of a request to the end of its
   headers; a half-sent request (slowloris) is then dropped.

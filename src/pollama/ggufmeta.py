@@ -2,7 +2,7 @@
 
 `read_gguf` validates a file (see `ggufparse`) and digests its metadata into a `GGUFInfo`; the
 other functions turn one into the shapes of `/api/tags`, `/api/show` and the config blob
-(spec §1.5, §1.7, §8.2, §11).
+(Ollama's ConfigV2), and the capabilities the GGUF keys reveal.
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def details(info: GGUFInfo) -> dict[str, Any]:
 
 
 def config_fields(info: GGUFInfo) -> dict[str, Any]:
-    """This file's part of the config blob (§8.2). `context_length` and `embedding_length` are
+    """This file's part of the config blob (ConfigV2). `context_length` and `embedding_length` are
     left out when the file does not say (Go's omitempty)."""
     fields: dict[str, Any] = {
         "model_format": "gguf",
@@ -208,7 +208,8 @@ def tensor_list(info: GGUFInfo) -> list[dict[str, Any]]:
 
 
 def capabilities(info: GGUFInfo) -> list[str]:
-    """The GGUF part of §11: embedding or completion, plus vision."""
+    """The capabilities the GGUF itself shows: embedding (it has a pooling type) or completion,
+    plus vision."""
     arch = info.architecture
     found = ["embedding" if f"{arch}.pooling_type" in info.kv else "completion"]
     if info.has_vision:
@@ -217,7 +218,7 @@ def capabilities(info: GGUFInfo) -> list[str]:
 
 
 def layer_kind(info: GGUFInfo) -> LayerKind:
-    """Which manifest layer a GGUF given to create becomes (§1.8): adapter, projector or model."""
+    """Which manifest layer a GGUF given to create becomes: adapter, projector or model."""
     if info.is_adapter:
         return "adapter"
     if info.is_projector:

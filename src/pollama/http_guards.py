@@ -1,5 +1,6 @@
-"""HTTP guards from Ollama's server (§0): the CORS origin list and matching, and the Host-header
-check against DNS rebinding."""
+"""HTTP guards from Ollama's server (server/routes.go, allowedHostsMiddleware; envconfig's
+AllowedOrigins): the CORS origin list and matching, and the Host-header check against DNS
+rebinding."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import re
 import socket
 from collections.abc import Collection
 
-from pollama.settings import Settings, _parse_ip, split_host_port
+from pollama.go.net import is_private, parse_ip, split_host_port
+from pollama.settings import Settings
 
 _LOCAL_ORIGIN_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0")
 _APP_ORIGINS = ("app://*", "file://*", "tauri://*", "vscode-webview://*", "vscode-file://*")
@@ -54,17 +56,6 @@ def _machine_addresses() -> frozenset[str]:
     return frozenset(str(info[4][0]).split("%")[0] for info in infos)
 
 
-_PRIVATE_NETWORKS = tuple(
-    ipaddress.ip_network(net)
-    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
-)
-
-
-def _is_private(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Go's `netip.Addr.IsPrivate`: RFC 1918 and RFC 4193 only (narrower than Python's)."""
-    return any(ip.version == net.version and ip in net for net in _PRIVATE_NETWORKS)
-
-
 def host_header_allowed(
     host_header: str,
     bind_is_loopback: bool,
@@ -82,15 +73,15 @@ def host_header_allowed(
         return True
     split = split_host_port(host_header)
     host = (split[0] if split is not None else host_header.strip("[]")).lower()
-    ip = _parse_ip(host)
+    ip = parse_ip(host)
     if ip is not None:
         # Go's netip checks see through IPv4-mapped IPv6 addresses (::ffff:10.0.0.1).
         mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
         plain = mapped or ip
-        if plain.is_loopback or _is_private(plain) or ip.is_unspecified:
+        if plain.is_loopback or is_private(plain) or ip.is_unspecified:
             return True
         addresses = _machine_addresses() if local_addresses is None else local_addresses
-        return str(ip).split("%")[0] in {str(_parse_ip(a) or a) for a in addresses}
+        return str(ip).split("%")[0] in {str(parse_ip(a) or a) for a in addresses}
     if host in ("", "localhost"):
         return True
     if host == (socket.gethostname() if hostname is None else hostname).lower():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 
 from pollama.errors import PollamaError
-from pollama.settings import join_host_port
+from pollama.go.net import join_host_port
 
 BACKLOG = 2048  # uvicorn's default
 

@@ -1,4 +1,4 @@
-"""ASGI middleware: Ollama's DNS-rebinding guard and its CORS rules (§0), the request body
+"""ASGI middleware: Ollama's DNS-rebinding guard and its CORS rules (server/routes.go), the body
 limit, and the boundary that turns an unexpected exception into a JSON error."""
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pollama.durations import format_go_duration
-from pollama.options import go_quote
+from pollama.go.strconv import quote as go_quote
+from pollama.go.time import format_go_duration
 
 log = logging.getLogger("pollama.requests")
 

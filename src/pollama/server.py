@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import signal
@@ -17,60 +16,52 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from pollama import __version__
-from pollama.api import anthropic, embed, inference, models, openai, registry, system
+from pollama.api import anthropic, embed, inference, models, openai, system
+from pollama.api import registry as registry_routes
 from pollama.api.context import ServerContext
 from pollama.api.error_shapes import error_for
 from pollama.connection import protocol_class
 from pollama.errors import BadRequest, PollamaError
+from pollama.go.net import join_host_port
 from pollama.http_guards import allowed_origins
 from pollama.listen import bind
 from pollama.middleware import BodyLimitMiddleware, ErrorBoundary, GuardMiddleware
 from pollama.models.create import Creator
 from pollama.pidfile import pid_file
+from pollama.registry import Registry, RegistryConfig
 from pollama.request_log import RequestLogMiddleware
-from pollama.runner.client import RunnerClient, plan_memory
-from pollama.runner.memory import available_memory
+from pollama.runner.client import RunnerClient
+from pollama.runner.memory import memory_fits
 from pollama.runner.types import RunnerSpec
 from pollama.scheduler import Scheduler
-from pollama.settings import Settings, join_host_port
+from pollama.settings import Settings
 from pollama.store import Store
 
 log = logging.getLogger("pollama")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 async def start_runner(spec: RunnerSpec) -> RunnerClient:
     return await RunnerClient.start(spec)
 
 
-def memory_fits(spec: RunnerSpec) -> bool:
-    """Whether a runner for `spec` fits in the memory free now (the scheduler evicts idle
-    runners until it does; `RunnerClient.start` makes the final, refusing check)."""
-    available = spec.memory_limit if spec.memory_limit is not None else available_memory()
-    return plan_memory(spec).total <= available
-
-
 def create_app(
     settings: Settings,
     store: Store | None = None,
     scheduler: Scheduler | None = None,
+    registry: Registry | None = None,
 ) -> FastAPI:
-    """The app with its dependencies; tests pass their own store or scheduler."""
+    """The app with its dependencies, all built here; tests pass their own store, scheduler
+    or registry."""
     store = store or Store(settings.models)
     scheduler = scheduler or Scheduler(settings, start_runner, fits=memory_fits)
+    home = settings.ollama_home
     context = ServerContext(
         settings=settings,
         store=store,
         creator=Creator(store, prune=not settings.noprune),
         scheduler=scheduler,
+        registry=registry
+        or Registry(store, config=lambda: RegistryConfig.load(home), prune=not settings.noprune),
     )
 
     @asynccontextmanager
@@ -87,7 +78,7 @@ def create_app(
     app.include_router(models.router)
     app.include_router(inference.router)
     app.include_router(embed.router)
-    app.include_router(registry.router)
+    app.include_router(registry_routes.router)
     app.include_router(anthropic.router)
     app.include_router(openai.router)
 
@@ -119,7 +110,7 @@ def create_app(
     app.add_middleware(
         GuardMiddleware,
         origins=allowed_origins(settings),
-        loopback=_is_loopback(settings.host.bind_host),
+        loopback=settings.host.is_loopback,
     )
     app.add_middleware(RequestLogMiddleware)
     return app

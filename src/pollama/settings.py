@@ -3,22 +3,24 @@
 Parsing follows Ollama's `envconfig` package: values are trimmed of spaces and quotes, booleans
 use Go's `ParseBool` with any other non-empty text meaning true, numbers that do not parse fall
 back to their default (with a warning in the log), durations take Go syntax or bare seconds.
-Also here: the `OLLAMA_HOST` address forms (the CORS and Host-header guards are in
-`http_guards.py`).
+Also here: the `OLLAMA_HOST` address forms. The CORS and Host-header guards are in
+`http_guards.py`, the documented table (`serve --help`) in `settings_table.py`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pollama.durations import FOREVER, format_seconds, parse_env_duration
 from pollama.errors import BadRequest
+from pollama.go.net import canonical_ip, is_loopback_host, join_host_port, split_host_port
+from pollama.go.strconv import parse_bool
+from pollama.go.time import FOREVER, parse_env_duration
+from pollama.runner.types import KV_CACHE_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +40,10 @@ DEFAULT_NUM_PARALLEL = 4
 DEFAULT_HEADER_TIMEOUT = 10.0
 DEFAULT_IDLE_TIMEOUT = 30.0
 DEFAULT_MAX_REQUEST_SIZE = 64 * 1024 * 1024
-KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
 DEFAULT_KV_CACHE_TYPE = "f16"
 TRACE = 5
 """The Python logging level for `OLLAMA_DEBUG=2` (Ollama's TRACE)."""
 
-_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
-_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 _SIGNED = re.compile(r"[+-]?[0-9]+")
 _UNSIGNED = re.compile(r"[0-9]+")
 
@@ -52,56 +51,6 @@ _UNSIGNED = re.compile(r"[0-9]+")
 def clean(value: str | None) -> str:
     """Ollama's `envconfig.Var`: surrounding spaces, then surrounding quotes, removed."""
     return (value or "").strip().strip("\"'")
-
-
-def parse_go_bool(text: str) -> bool | None:
-    """Go's `strconv.ParseBool`; None where Go returns an error."""
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    return None
-
-
-def split_host_port(hostport: str) -> tuple[str, str] | None:
-    """Go's `net.SplitHostPort`: (`host`, `port`), brackets of `[v6]` removed; None on error."""
-    colon = hostport.rfind(":")
-    if colon < 0:
-        return None
-    if hostport.startswith("["):
-        end = hostport.find("]")
-        if end < 0 or end + 1 != colon:
-            return None
-        host, start_open, start_close = hostport[1:end], 1, end + 1
-    else:
-        host, start_open, start_close = hostport[:colon], 0, 0
-        if ":" in host:
-            return None
-    if "[" in hostport[start_open:] or "]" in hostport[start_close:]:
-        return None
-    return host, hostport[colon + 1 :]
-
-
-def join_host_port(host: str, port: int | str) -> str:
-    """Go's `net.JoinHostPort`: brackets around hosts containing `:` (IPv6)."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def _parse_ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
-
-
-def _canonical_ip(text: str) -> str | None:
-    """Go's `net.ParseIP(text).String()`: canonical spelling, IPv4-in-IPv6 shown as IPv4."""
-    ip = _parse_ip(text)
-    if ip is None or (isinstance(ip, ipaddress.IPv6Address) and ip.scope_id):
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
-    return str(ip)
 
 
 @dataclass(frozen=True)
@@ -136,7 +85,7 @@ class HostAddress:
         split = split_host_port(hostport)
         if split is None:
             host, port_text = DEFAULT_BIND_HOST, str(default_port)
-            canonical = _canonical_ip(hostport.strip("[]"))
+            canonical = canonical_ip(hostport.strip("[]"))
             if canonical is not None:
                 host = canonical
             elif hostport:
@@ -167,17 +116,14 @@ class HostAddress:
     @property
     def is_loopback(self) -> bool:
         """Whether listening here only accepts local connections (turns on the Host guard)."""
-        if self.host.lower() == "localhost":
-            return True
-        ip = _parse_ip(self.host)
-        return ip is not None and ip.is_loopback
+        return is_loopback_host(self.host)
 
 
 def _bool(env: Mapping[str, str], key: str) -> bool:
     value = clean(env.get(key))
     if not value:
         return False
-    parsed = parse_go_bool(value)
+    parsed = parse_bool(value)
     return True if parsed is None else parsed
 
 
@@ -232,9 +178,18 @@ def _size(env: Mapping[str, str], key: str, default: int) -> int:
     return size
 
 
+def _optional_size(env: Mapping[str, str], key: str) -> int | None:
+    """A size that is unset (None) unless the variable holds one."""
+    value = clean(env.get(key))
+    size = parse_size(value) if value else None
+    if value and size is None:
+        logger.warning("invalid %s=%r, ignored", key, value)
+    return size
+
+
 def _debug_level(value: str) -> int:
     """`OLLAMA_DEBUG`: true -> 1 (DEBUG), an integer n -> n (2 = TRACE), anything else 0."""
-    if parse_go_bool(value):
+    if parse_bool(value):
         return 1
     if _SIGNED.fullmatch(value) and -(2**63) <= int(value) < 2**63:
         return int(value)
@@ -280,6 +235,11 @@ class Settings:
     header_timeout: float = DEFAULT_HEADER_TIMEOUT  # seconds to send a request's headers
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # seconds an idle connection stays open
     max_request_size: int = DEFAULT_MAX_REQUEST_SIZE  # bytes; 0 = no limit
+    memory_limit: int | None = None  # bytes a new runner may use; None = MemAvailable
+    # where a server the CLI starts in the background writes its log
+    server_log: Path = field(
+        default_factory=lambda: Path.home() / ".ollama" / "logs" / "server.log"
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -291,6 +251,7 @@ class Settings:
         flash = clean(env.get("OLLAMA_FLASH_ATTENTION"))
         load_timeout = _duration(env, "OLLAMA_LOAD_TIMEOUT", DEFAULT_LOAD_TIMEOUT)
         parallel = _uint(env, "OLLAMA_NUM_PARALLEL", 0)
+        log = clean(env.get("POLLAMA_LOG"))
         return cls(
             host=HostAddress.parse(env.get("OLLAMA_HOST", "")),
             models=Path(models).expanduser() if models else home / ".ollama" / "models",
@@ -304,7 +265,7 @@ class Settings:
             max_transfer_streams=_uint(env, "OLLAMA_MAX_TRANSFER_STREAMS", 0)
             or DEFAULT_MAX_TRANSFER_STREAMS,
             origins=tuple(o.strip() for o in origins.split(",") if o.strip()) if origins else (),
-            flash_attention=(parse_go_bool(flash) is not False) if flash else None,
+            flash_attention=(parse_bool(flash) is not False) if flash else None,
             kv_cache_type=_kv_cache_type(clean(env.get("OLLAMA_KV_CACHE_TYPE"))),
             context_length=_uint(env, "OLLAMA_CONTEXT_LENGTH", 0),
             debug=_debug_level(clean(env.get("OLLAMA_DEBUG"))),
@@ -318,6 +279,8 @@ class Settings:
             header_timeout=_timeout(env, "POLLAMA_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT),
             idle_timeout=_timeout(env, "POLLAMA_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT),
             max_request_size=_size(env, "POLLAMA_MAX_REQUEST_SIZE", DEFAULT_MAX_REQUEST_SIZE),
+            memory_limit=_optional_size(env, "POLLAMA_MEMORY_LIMIT"),
+            server_log=Path(log).expanduser() if log else home / ".ollama" / "logs" / "server.log",
         )
 
     @property
@@ -332,101 +295,3 @@ def client_host(env: Mapping[str, str] | None = None) -> str:
     """The base URL a client talks to, from `OLLAMA_HOST` (`0.0.0.0` is used as is)."""
     env = os.environ if env is None else env
     return HostAddress.parse(env.get("OLLAMA_HOST", "")).url
-
-
-# --- `serve --help` -------------------------------------------------------------------------
-
-_LEVEL_NAMES = {0: "INFO", 1: "DEBUG", 2: "TRACE"}
-
-
-def _origins_text(settings: Settings) -> str:
-    from pollama.http_guards import allowed_origins  # the guards module imports this one
-
-    return "[" + " ".join(allowed_origins(settings)) + "]"
-
-
-def _flag(value: bool) -> str:
-    return "true" if value else "false"
-
-
-@dataclass(frozen=True)
-class EnvVar:
-    """One documented variable: its name, help text and how to show its current value."""
-
-    name: str
-    description: str
-    current: Callable[[Settings], str]
-
-
-# fmt: off
-ENV_VARS: tuple[EnvVar, ...] = (
-    EnvVar("OLLAMA_DEBUG", "Show additional debug information (e.g. OLLAMA_DEBUG=1)",
-           lambda s: _LEVEL_NAMES.get(s.debug, str(s.debug))),
-    EnvVar("OLLAMA_HOST", "IP Address for the pollama server (default 127.0.0.1:11434)",
-           lambda s: s.host.url),
-    EnvVar("OLLAMA_CONTEXT_LENGTH", "Context length to use unless a request sets num_ctx "
-           "(default: 0, chosen from available memory)", lambda s: str(s.context_length)),
-    EnvVar("OLLAMA_KEEP_ALIVE", 'The duration that models stay loaded in memory (default "5m")',
-           lambda s: format_seconds(s.keep_alive)),
-    EnvVar("OLLAMA_MAX_LOADED_MODELS", "Maximum number of loaded models (default: 0, automatic)",
-           lambda s: str(s.max_loaded_models)),
-    EnvVar("OLLAMA_MAX_TRANSFER_STREAMS", "Maximum parallel blob transfers per pull or push "
-           "(default 4)", lambda s: str(s.max_transfer_streams)),
-    EnvVar("OLLAMA_MAX_QUEUE", "Maximum number of queued requests (default 512)",
-           lambda s: str(s.max_queue)),
-    EnvVar("OLLAMA_MODELS", "The path to the models directory", lambda s: str(s.models)),
-    EnvVar("OLLAMA_NUM_PARALLEL", "Maximum number of parallel requests per model (default 4)",
-           lambda s: str(s.num_parallel)),
-    EnvVar("OLLAMA_NO_CLOUD", "Disable Ollama cloud features", lambda s: _flag(s.no_cloud)),
-    EnvVar("OLLAMA_NOPRUNE", "Do not prune model blobs on startup", lambda s: _flag(s.noprune)),
-    EnvVar("OLLAMA_ORIGINS", "A comma separated list of allowed origins",
-           lambda s: _origins_text(s)),
-    EnvVar("OLLAMA_SCHED_SPREAD", "Always schedule model across all GPUs",
-           lambda s: _flag(s.sched_spread)),
-    EnvVar("OLLAMA_FLASH_ATTENTION", "Enable (1) or disable (0) flash attention "
-           "(default: automatic)",
-           lambda s: "auto" if s.flash_attention is None else _flag(s.flash_attention)),
-    EnvVar("OLLAMA_KV_CACHE_TYPE", "Quantization type for the K/V cache: f16, q8_0 or q4_0 "
-           "(default: f16)", lambda s: s.kv_cache_type),
-    EnvVar("OLLAMA_LLM_LIBRARY", "Set LLM library to bypass autodetection",
-           lambda s: s.llm_library),
-    EnvVar("OLLAMA_GPU_OVERHEAD", "Reserve a portion of VRAM per GPU (bytes)",
-           lambda s: str(s.gpu_overhead)),
-    EnvVar("OLLAMA_LOAD_TIMEOUT", "How long to allow model loads to stall before giving up "
-           '(default "5m")', lambda s: format_seconds(s.load_timeout)),
-    EnvVar("OLLAMA_EDITOR", "Path to editor for interactive prompt editing (Ctrl+G)",
-           lambda s: s.editor),
-    EnvVar("OLLAMA_NOHISTORY", "Do not preserve readline history", lambda s: _flag(s.nohistory)),
-    EnvVar("POLLAMA_HEADER_TIMEOUT", "How long a client may take to send a request's headers "
-           '(default "10s")', lambda s: format_seconds(s.header_timeout)),
-    EnvVar("POLLAMA_IDLE_TIMEOUT", "How long an idle connection is kept open (default \"30s\")",
-           lambda s: format_seconds(s.idle_timeout)),
-    EnvVar("POLLAMA_MAX_REQUEST_SIZE", "Largest request body, blob uploads excepted: bytes or "
-           "e.g. 64MiB, 0 for no limit (default 64MiB)", lambda s: str(s.max_request_size)),
-)
-
-# The variables `serve --help` lists (Ollama's list, less those of backends pollama lacks, then
-# pollama's own).
-SERVE_ENV_VARS: tuple[str, ...] = (
-    "OLLAMA_DEBUG", "OLLAMA_HOST", "OLLAMA_CONTEXT_LENGTH", "OLLAMA_KEEP_ALIVE",
-    "OLLAMA_MAX_LOADED_MODELS", "OLLAMA_MAX_TRANSFER_STREAMS", "OLLAMA_MAX_QUEUE",
-    "OLLAMA_MODELS", "OLLAMA_NUM_PARALLEL", "OLLAMA_NO_CLOUD", "OLLAMA_NOPRUNE",
-    "OLLAMA_ORIGINS", "OLLAMA_SCHED_SPREAD", "OLLAMA_FLASH_ATTENTION", "OLLAMA_KV_CACHE_TYPE",
-    "OLLAMA_LLM_LIBRARY", "OLLAMA_GPU_OVERHEAD", "OLLAMA_LOAD_TIMEOUT",
-    # pollama's own
-    "POLLAMA_HEADER_TIMEOUT", "POLLAMA_IDLE_TIMEOUT", "POLLAMA_MAX_REQUEST_SIZE",
-)
-# fmt: on
-RUN_ENV_VARS: tuple[str, ...] = ("OLLAMA_EDITOR", "OLLAMA_HOST", "OLLAMA_NOHISTORY")
-CLIENT_ENV_VARS: tuple[str, ...] = ("OLLAMA_HOST",)
-
-
-def describe(
-    settings: Settings, names: Sequence[str] = SERVE_ENV_VARS
-) -> list[tuple[str, str, str]]:
-    """(name, description, current value) for each variable in `names`, in that order."""
-    by_name = {var.name: var for var in ENV_VARS}
-    return [(n, by_name[n].description, by_name[n].current(settings)) for n in names]
-
-
-# --- CORS -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Native chat answers → Anthropic messages and stream events; the error body (§3.5)."""
+"""Native chat answers → Anthropic messages and stream events; the error body."""
 
 from __future__ import annotations
 

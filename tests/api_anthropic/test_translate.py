@@ -1,4 +1,4 @@
-"""Anthropic Messages requests → native ChatRequest (§3.5)."""
+"""Anthropic Messages requests → native ChatRequest."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""OpenAI chat requests → native ChatRequest (§3.1 mapping table)."""
+"""OpenAI chat requests → native ChatRequest, field by field."""
 
 from __future__ import annotations
 

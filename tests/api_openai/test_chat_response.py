@@ -1,4 +1,4 @@
-"""Native chat chunks → OpenAI chat completion objects and stream chunks (§3.1)."""
+"""Native chat chunks → OpenAI chat completion objects and stream chunks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`/v1/completions` translation both ways (§3.2)."""
+"""`/v1/completions` translation both ways."""
 
 from __future__ import annotations
 

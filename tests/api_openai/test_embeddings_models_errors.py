@@ -1,4 +1,4 @@
-"""Embeddings encoding, the models list and the error envelope (§3, §3.3, §3.4)."""
+"""Embeddings encoding, the models list and the error envelope of `/v1`."""
 
 from __future__ import annotations
 

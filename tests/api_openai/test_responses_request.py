@@ -1,4 +1,4 @@
-"""Responses API requests → native ChatRequest (§3.5): input items, tools, formats, reasoning."""
+"""Responses API requests → native ChatRequest: input items, tools, formats, reasoning."""
 
 from __future__ import annotations
 

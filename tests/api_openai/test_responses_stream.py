@@ -1,4 +1,4 @@
-"""Native chat answers → the Responses API's response object and named stream events (§3.5)."""
+"""Native chat answers → the Responses API's response object and named stream events."""
 
 from __future__ import annotations
 

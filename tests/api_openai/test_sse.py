@@ -1,4 +1,4 @@
-"""SSE framing, the `[DONE]` terminator and errors midway (§3.1 streaming)."""
+"""SSE framing, the `[DONE]` terminator and errors midway in a `/v1` stream."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pytest
 
 from pollama.cli import ps_cmd
 from pollama.errors import NotFound, PollamaError
-from pollama.timefmt import local_from_seconds
+from pollama.go.time import local_from_seconds
 from tests.cli.fakes import FakeClient, capture_console, text_of
 
 

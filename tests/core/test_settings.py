@@ -10,19 +10,14 @@ import pytest
 
 from pollama.settings import (
     DEFAULT_NUM_PARALLEL,
-    RUN_ENV_VARS,
-    SERVE_ENV_VARS,
     TRACE,
     HostAddress,
     Settings,
     clean,
     client_host,
-    describe,
-    join_host_port,
-    parse_go_bool,
     parse_size,
-    split_host_port,
 )
+from pollama.settings_table import describe
 
 
 @pytest.mark.parametrize(
@@ -102,50 +97,12 @@ def test_client_host_reads_process_environment(monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.mark.parametrize(
-    ("hostport", "expected"),
-    [
-        ("h:1", ("h", "1")),
-        (":1", ("", "1")),
-        ("h:", ("h", "")),
-        ("[::1]:1", ("::1", "1")),
-        ("[h]:1", ("h", "1")),
-        ("h", None),
-        ("", None),
-        ("::1", None),
-        ("[::1]", None),
-        ("[::1]x:1", None),
-        ("[::1]:1:2", None),
-        ("[::1:1", None),
-        ("h]:1", None),
-        ("a[b:1", None),
-    ],
-)
-def test_split_host_port(hostport: str, expected: tuple[str, str] | None) -> None:
-    assert split_host_port(hostport) == expected
-
-
-def test_join_host_port() -> None:
-    assert join_host_port("h", 1) == "h:1"
-    assert join_host_port("::1", "2") == "[::1]:2"
-
-
-@pytest.mark.parametrize(
     ("raw", "cleaned"),
     [(None, ""), ("", ""), (" x ", "x"), ("'x'", "x"), ('"x"', "x"), ("\"'x'\"", "x"),
      (" ' x ' ", " x "), ("x'y", "x'y")],
 )  # fmt: skip
 def test_clean(raw: str | None, cleaned: str) -> None:
     assert clean(raw) == cleaned
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [("1", True), ("t", True), ("T", True), ("TRUE", True), ("true", True), ("True", True),
-     ("0", False), ("f", False), ("F", False), ("FALSE", False), ("false", False),
-     ("False", False), ("yes", None), ("tRUE", None), ("", None), ("2", None), ("on", None)],
-)  # fmt: skip
-def test_parse_go_bool(text: str, value: bool | None) -> None:
-    assert parse_go_bool(text) is value
 
 
 def test_defaults(tmp_path: Path) -> None:
@@ -296,56 +253,6 @@ def test_invalid_values_are_logged(caplog: pytest.LogCaptureFixture) -> None:
     assert "OLLAMA_NUM_PARALLEL" in caplog.text
 
 
-# The variables §4.1 lists for `serve --help`, less those of backends pollama does not have.
-SERVE_HELP = [
-    "OLLAMA_DEBUG", "OLLAMA_HOST", "OLLAMA_CONTEXT_LENGTH", "OLLAMA_KEEP_ALIVE",
-    "OLLAMA_MAX_LOADED_MODELS", "OLLAMA_MAX_TRANSFER_STREAMS", "OLLAMA_MAX_QUEUE",
-    "OLLAMA_MODELS", "OLLAMA_NUM_PARALLEL", "OLLAMA_NO_CLOUD", "OLLAMA_NOPRUNE",
-    "OLLAMA_ORIGINS", "OLLAMA_SCHED_SPREAD", "OLLAMA_FLASH_ATTENTION", "OLLAMA_KV_CACHE_TYPE",
-    "OLLAMA_LLM_LIBRARY", "OLLAMA_GPU_OVERHEAD", "OLLAMA_LOAD_TIMEOUT",
-    # pollama's own connection guards
-    "POLLAMA_HEADER_TIMEOUT", "POLLAMA_IDLE_TIMEOUT", "POLLAMA_MAX_REQUEST_SIZE",
-]  # fmt: skip
-
-
-def test_describe_serve(tmp_path: Path) -> None:
-    rows = describe(Settings.from_env({"HOME": str(tmp_path)}))
-    assert [name for name, _, _ in rows] == SERVE_HELP == list(SERVE_ENV_VARS)
-    assert all(description for _, description, _ in rows)
-    values = {name: value for name, _, value in rows}
-    assert values["OLLAMA_HOST"] == "http://127.0.0.1:11434"
-    assert values["OLLAMA_KEEP_ALIVE"] == "5m0s"
-    assert values["OLLAMA_LOAD_TIMEOUT"] == "5m0s"
-    assert values["OLLAMA_NUM_PARALLEL"] == "4"
-    assert values["OLLAMA_MAX_QUEUE"] == "512"
-    assert values["OLLAMA_MODELS"] == str(tmp_path / ".ollama" / "models")
-    assert values["OLLAMA_DEBUG"] == "INFO"
-    assert values["OLLAMA_NOPRUNE"] == "false"
-    assert values["OLLAMA_FLASH_ATTENTION"] == "auto"
-    assert values["OLLAMA_KV_CACHE_TYPE"] == "f16"
-    assert values["OLLAMA_ORIGINS"].startswith("[http://localhost https://localhost ")
-
-
-def test_describe_current_values() -> None:
-    env = {"OLLAMA_KEEP_ALIVE": "-1", "OLLAMA_DEBUG": "2", "OLLAMA_FLASH_ATTENTION": "0",
-           "OLLAMA_ORIGINS": "https://app.test", "OLLAMA_HOST": "0.0.0.0:1"}  # fmt: skip
-    values = {name: value for name, _, value in describe(Settings.from_env(env))}
-    assert values["OLLAMA_KEEP_ALIVE"] == "2562047h47m16.854775807s"
-    assert values["OLLAMA_DEBUG"] == "TRACE"
-    assert values["OLLAMA_FLASH_ATTENTION"] == "false"
-    assert values["OLLAMA_ORIGINS"].startswith("[https://app.test http://localhost ")
-    assert values["OLLAMA_HOST"] == "http://0.0.0.0:1"
-
-
-def test_describe_run() -> None:
-    rows = describe(Settings(editor="nano", nohistory=True), RUN_ENV_VARS)
-    assert [(name, value) for name, _, value in rows] == [
-        ("OLLAMA_EDITOR", "nano"),
-        ("OLLAMA_HOST", "http://127.0.0.1:11434"),
-        ("OLLAMA_NOHISTORY", "true"),
-    ]
-
-
 def test_connection_guard_settings() -> None:
     defaults = Settings.from_env({})
     assert (defaults.header_timeout, defaults.idle_timeout) == (10.0, 30.0)
@@ -377,3 +284,18 @@ def test_bad_connection_guard_values_fall_back() -> None:
     settings = Settings.from_env(env)
     assert (settings.header_timeout, settings.idle_timeout) == (10.0, 30.0)
     assert settings.max_request_size == 64 * 1024 * 1024
+
+
+def test_memory_limit_and_server_log(tmp_path: Path) -> None:
+    defaults = Settings.from_env({"HOME": str(tmp_path)})
+    assert defaults.memory_limit is None
+    assert defaults.server_log == tmp_path / ".ollama" / "logs" / "server.log"
+    env = {"POLLAMA_MEMORY_LIMIT": "8GiB", "POLLAMA_LOG": str(tmp_path / "s.log")}
+    settings = Settings.from_env(env)
+    assert settings.memory_limit == 8 * 1024**3
+    assert settings.server_log == tmp_path / "s.log"
+    assert Settings.from_env({"POLLAMA_MEMORY_LIMIT": "12345"}).memory_limit == 12345
+    assert Settings.from_env({"POLLAMA_MEMORY_LIMIT": "lots"}).memory_limit is None
+    values = {name: value for name, _, value in describe(settings)}
+    assert values["POLLAMA_MEMORY_LIMIT"] == str(8 * 1024**3)
+    assert values["POLLAMA_LOG"] == str(tmp_path / "s.log")

@@ -51,7 +51,8 @@ BARE_TOOLS_TEMPLATE = TOOLS_TEMPLATE.replace("<tool_call>\n{{ range", "{{ range"
     "{{ end }}</tool_call>", "{{ end }}"
 )
 
-# A thinking template: `.Thinking` between tags inside the messages loop (§7.6). When thinking
+# A thinking template: `.Thinking` between tags inside the messages loop, from
+# which the thinking tags are inferred (Ollama's thinking/template.go, InferTags). When thinking
 # is on, the prompt ends with the opening tag, so the output starts inside thinking.
 THINKING_TEMPLATE = """{{- range $i, $m := .Messages }}
 {{- $last := eq (len (slice $.Messages $i)) 1 }}

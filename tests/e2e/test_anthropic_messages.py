@@ -1,4 +1,4 @@
-"""The Anthropic Messages API (`/v1/messages`, §3.5) through a real server and the real gemma
+"""The Anthropic Messages API (`/v1/messages`) through a real server and the real gemma
 model, driven by the official `anthropic` SDK, including its stream accumulator
 (`messages.stream`), which checks that every event fits the ones before it."""
 

@@ -1,4 +1,5 @@
-"""A store laid out by Ollama (built by hand from §8 of the compat reference) is read as it is."""
+"""A store laid out by Ollama (built by hand: blobs, manifests, the config blob) is read as it
+is."""
 
 from __future__ import annotations
 

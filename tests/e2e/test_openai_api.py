@@ -1,4 +1,4 @@
-"""The OpenAI-compatible `/v1` API (§3) through a real server and the real gemma model, driven by
+"""The OpenAI-compatible `/v1` API through a real server and the real gemma model, driven by
 the official `openai` SDK."""
 
 from __future__ import annotations

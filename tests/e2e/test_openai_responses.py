@@ -1,4 +1,4 @@
-"""`/v1/responses` (§3.5) through a real server and the real gemma model, driven by the official
+"""`/v1/responses` through a real server and the real gemma model, driven by the official
 `openai` SDK, including its own stream accumulator (`responses.stream`), which checks that every
 event fits the ones before it."""
 

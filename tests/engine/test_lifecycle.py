@@ -22,6 +22,7 @@ from pollama.runner import (
 )
 from pollama.runner import client as client_module
 from pollama.runner.process import RunnerProcess
+from pollama.settings import Settings
 from tests.engine.harness import TURN, LoopThread, collect, greedy
 from tests.fixtures.models import gemma_gguf_path
 
@@ -160,9 +161,9 @@ def test_oversized_load_is_refused_before_spawning(
     assert message.startswith("model requires more system memory (")
     assert "than is available (100.0 MiB): " in message
     assert message.endswith(" bytes required, 104857600 available")
-    monkeypatch.setenv("POLLAMA_MEMORY_LIMIT", "1000")
+    monkeypatch.setenv("POLLAMA_MEMORY_LIMIT", "1000")  # read by Settings, carried by the spec
     with pytest.raises(InsufficientMemory):
-        loop_thread.run(RunnerClient.start(spec()))
+        loop_thread.run(RunnerClient.start(spec(memory_limit=Settings.from_env().memory_limit)))
 
 
 def test_memory_estimate_is_close_to_the_real_footprint(

@@ -7,7 +7,6 @@ import pytest
 from pollama.errors import BadRequest
 from pollama.runner.context_window import PROMPT_TOO_LONG, fit_prompt, keep_count, shift_discard
 from pollama.runner.request_options import RequestOptions
-from pollama.runner.types import GenerateChunk, GenerateParams, TokenLogprob, TopLogprob
 
 
 def test_defaults_are_ollamas() -> None:
@@ -64,19 +63,3 @@ def test_keep_count_and_shift_discard() -> None:
     assert keep_count(-1, 50, True, 100) == 50  # -1 keeps the whole prompt
     assert keep_count(-1, 500, True, 100) == 98  # but a shift must be able to discard
     assert shift_discard(100, 5) == 47
-
-
-def test_wire_round_trips() -> None:
-    params = GenerateParams(prompt=[1, 2], options={"stop": ["x"]}, grammar="root ::= [a]")
-    assert GenerateParams.from_wire(params.to_wire()) == params
-    chunk = GenerateChunk(
-        text="hi",
-        done=True,
-        done_reason="stop",
-        prompt_eval_count=3,
-        cached_count=1,
-        context=[1, 2, 3],
-        logprobs=[TokenLogprob("h", -0.1, [104], [TopLogprob("h", -0.1, [104])])],
-    )
-    assert GenerateChunk.from_wire(chunk.to_wire()) == chunk
-    assert GenerateChunk.from_wire(GenerateChunk(text="x").to_wire()) == GenerateChunk(text="x")

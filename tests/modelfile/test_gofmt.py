@@ -1,87 +1,9 @@
-"""Go fmt helpers: %v, %#v and the /api/show `parameters` layout."""
+"""The /api/show `parameters` layout: `%-30s %#v` per value (Go's own printing is tested in
+tests/go)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
-from pollama.options import format_show_parameters, go_float, go_quote, go_value
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (0.7, "0.7"),
-        (4096.0, "4096"),
-        (1.0, "1"),
-        (0.0, "0"),
-        (-0.0, "-0"),
-        (-2.5, "-2.5"),
-        (0.95, "0.95"),
-        (123456.0, "123456"),
-        (999999.0, "999999"),
-        (1e6, "1e+06"),
-        (1234567.0, "1.234567e+06"),
-        (0.0001, "0.0001"),
-        (0.00012, "0.00012"),
-        (1e-5, "1e-05"),
-        (1.5e-7, "1.5e-07"),
-        (1.5e300, "1.5e+300"),
-        (2.5e-100, "2.5e-100"),
-        (0.1 + 0.2, "0.30000000000000004"),
-        (float("inf"), "+Inf"),
-        (float("-inf"), "-Inf"),
-        (float("nan"), "NaN"),
-    ],
-)
-def test_go_float(value: float, expected: str) -> None:
-    assert go_float(value) == expected
-    assert go_value(value) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (True, "true"),
-        (False, "false"),
-        (4096, "4096"),
-        (-1, "-1"),
-        ("<|eot_id|>", "<|eot_id|>"),
-        ('say "hi"', 'say "hi"'),
-        (None, "<nil>"),
-        (["a", "b c"], "[a b c]"),
-        ([1, 0.5, True], "[1 0.5 true]"),
-        ({"b": 1, "a": "x"}, "map[a:x b:1]"),
-    ],
-)
-def test_go_value(value: Any, expected: str) -> None:
-    assert go_value(value) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("plain", '"plain"'),
-        ('a"b', r'"a\"b"'),
-        ("back\\slash", r'"back\\slash"'),
-        ("line\nnext\ttab\rret", r'"line\nnext\ttab\rret"'),
-        ("\a\b\f\v", r'"\a\b\f\v"'),
-        ("\x00\x1b\x7f", r'"\x00\x1b\x7f"'),
-        ("héllo 😀 日本", '"héllo 😀 日本"'),
-        ("\u00a0", r'"\u00a0"'),
-        ("\u200b", r'"\u200b"'),
-        ("\U000e0001", r'"\U000e0001"'),
-        ("\ud800", r'"\ufffd"'),
-        ("'single'", "\"'single'\""),
-        (24, "24"),
-        (0.7, "0.7"),
-        (True, "true"),
-        (["a", "b"], '[]interface {}{"a", "b"}'),
-    ],
-)
-def test_go_quote(value: Any, expected: str) -> None:
-    assert go_quote(value) == expected
+from pollama.options import format_show_parameters
 
 
 def test_show_parameters_layout() -> None:

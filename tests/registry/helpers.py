@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from pollama.models.create import Creator
+from pollama.models.create import CreateInput, Creator
 from pollama.registry import Registry, RegistryConfig, TransferPolicy
 from pollama.store import Store
 from tests.fixtures.synthetic_gguf import write_tiny_gguf
@@ -40,12 +40,12 @@ def create_model(
     digest = store.blobs.import_file(weights)
     creator = Creator(store)
     plan = creator.prepare(
-        {
-            "model": name,
-            "files": {weights.name: digest},
-            "system": system,
-            "parameters": {"temperature": 0.5},
-        }
+        CreateInput(
+            model=name,
+            files={weights.name: digest},
+            system=system,
+            parameters={"temperature": 0.5},
+        )
     )
     events = list(creator.run(plan))
     assert events[-1] == {"status": "success"}

@@ -193,6 +193,36 @@ def test_stop_unloads_when_idle() -> None:
     run(scenario())
 
 
+def test_a_lease_block_releases_once_whatever_happens() -> None:
+    async def scenario() -> None:
+        h = Harness(num_parallel=1)
+        async with await h.scheduler.acquire(ref("a"), {}, None) as lease:
+            assert h.scheduler.loaded[ref("a").key].in_flight == 1
+        assert lease.released and h.scheduler.loaded[ref("a").key].in_flight == 0
+        await lease.release()  # a second release does nothing
+        assert h.scheduler.loaded[ref("a").key].in_flight == 0
+        with pytest.raises(RuntimeError):
+            async with await h.scheduler.acquire(ref("a"), {}, None):
+                raise RuntimeError("failed while preparing")
+        assert h.scheduler.loaded[ref("a").key].in_flight == 0
+        await h.scheduler.shutdown()
+
+    run(scenario())
+
+
+def test_a_handed_over_lease_is_released_by_its_new_owner() -> None:
+    async def scenario() -> None:
+        h = Harness(num_parallel=1)
+        async with await h.scheduler.acquire(ref("a"), {}, None) as lease:
+            taken = lease.hand_over()
+        assert not taken.released and h.scheduler.loaded[ref("a").key].in_flight == 1
+        await taken.release()
+        assert h.scheduler.loaded[ref("a").key].in_flight == 0
+        await h.scheduler.shutdown()
+
+    run(scenario())
+
+
 @pytest.mark.parametrize(
     ("requested", "default", "trained", "expected"),
     [(None, 0, None, 4096), (None, 2048, None, 2048), (8192, 0, 4096, 4096), (2, 0, None, 4)],

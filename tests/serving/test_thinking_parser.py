@@ -1,4 +1,4 @@
-"""ThinkingParser (§1.3.3): recorded-looking outputs fed whole, by char and in random splits."""
+"""ThinkingParser: recorded-looking outputs fed whole, by char and in random splits."""
 
 from __future__ import annotations
 

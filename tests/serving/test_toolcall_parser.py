@@ -1,4 +1,4 @@
-"""ToolCallParser (§1.3.5): recorded-looking outputs fed whole, by char and in random splits."""
+"""ToolCallParser: recorded-looking outputs fed whole, by char and in random splits."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pollama.errors import PollamaError
-from pollama.models.create import Creator
+from pollama.models.create import CreateInput, Creator
 from pollama.models.manage import copy_model, delete_model
 from pollama.names import Name
 from pollama.store import Store, media_types
@@ -120,14 +120,14 @@ def test_threads_creating_and_deleting_models_with_a_shared_layer(
     creator = Creator(store)
     weights = store.blobs.import_file(write_tiny_gguf(tmp_path / "tiny.gguf"))
     base = Name.parse("keeper")
-    list(creator.run(creator.prepare({"model": "keeper", "files": {"tiny.gguf": weights}})))
+    list(creator.run(creator.prepare(CreateInput(model="keeper", files={"tiny.gguf": weights}))))
     errors: list[str] = []
 
     def worker(index: int) -> None:
         name = f"r{index}"
         for _ in range(25):
             try:
-                plan = creator.prepare({"model": name, "from": "keeper", "system": "shared"})
+                plan = creator.prepare(CreateInput(model=name, source="keeper", system="shared"))
                 list(creator.run(plan))
                 model = store.model(Name.parse(name))
                 assert model is not None

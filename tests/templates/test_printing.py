@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from pollama.go.strconv import format_float
 from pollama.templates.gojson import JSONObject, marshal
 from pollama.templates.printf import sprintf
-from pollama.templates.printing import format_float, format_value, sprint, sprintln
+from pollama.templates.printing import format_value, sprint, sprintln
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from pollama.models.create import Creator
+from pollama.registry import Registry
 from pollama.scheduler import Scheduler
 from pollama.settings import Settings
 from pollama.store import Store
@@ -18,6 +19,7 @@ class ServerContext:
     store: Store
     creator: Creator
     scheduler: Scheduler
+    registry: Registry
 
 
 def context_of(request: Request) -> ServerContext:

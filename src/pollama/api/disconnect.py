@@ -1,4 +1,4 @@
-"""Stop a generation as soon as its client goes away (§10: cancellation within one step)."""
+"""Stop a generation as soon as its client goes away (within one decoding step)."""
 
 from __future__ import annotations
 

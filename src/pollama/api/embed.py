@@ -1,4 +1,5 @@
-"""`/api/embed` and the legacy `/api/embeddings` (§1.4)."""
+"""`/api/embed` and the legacy `/api/embeddings` (Ollama's server/routes.go: EmbedHandler,
+EmbeddingsHandler)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from pollama import options as opts
 from pollama.api.context import context_of
 from pollama.api.http import json_response, read
 from pollama.api.types import EmbeddingsRequest, EmbedRequest
-from pollama.durations import parse_keep_alive
 from pollama.errors import RequestCanceled
+from pollama.go.time import parse_keep_alive
+from pollama.runner.contract import Runner
 from pollama.runner.types import EmbedResult
+from pollama.scheduler import Lease
 from pollama.serving.embedding import fit_inputs, inputs_of, shape
 from pollama.serving.resolve import resolve
 
@@ -25,9 +28,13 @@ router = APIRouter()
 T = TypeVar("T")
 
 
-async def _embed(runner: Any, texts: list[str], limit: int, truncate: bool) -> EmbedResult:
-    result: EmbedResult = await runner.embed(await fit_inputs(runner, texts, limit, truncate))
-    return result
+async def _embed(runner: Runner, texts: list[str], limit: int, truncate: bool) -> EmbedResult:
+    return await runner.embed(await fit_inputs(runner, texts, limit, truncate))
+
+
+def _input_limit(lease: Lease) -> int:
+    """Tokens an input may have: room is left for the BOS and EOS the tokenizer may add."""
+    return lease.spec.num_ctx - 2
 
 
 async def unless_disconnected(request: Request, work: Coroutine[Any, Any, T]) -> T:
@@ -54,7 +61,7 @@ async def _disconnected(request: Request) -> None:
 
 
 async def embed_result(request: Request, body: EmbedRequest) -> dict[str, Any]:
-    """What `/api/embed` answers (§1.4): normalised vectors in input order, with metrics.
+    """What `/api/embed` answers: L2-normalised vectors in input order, with metrics.
     `/v1/embeddings` translates into this too."""
     started = time.monotonic_ns()
     context = context_of(request)
@@ -62,16 +69,13 @@ async def embed_result(request: Request, body: EmbedRequest) -> dict[str, Any]:
     texts = inputs_of(body.input)
     keep_alive = parse_keep_alive(body.keep_alive)
     options = opts.effective(resolved.model.parameters, body.options, base={})
-    lease = await context.scheduler.acquire(resolved.ref, options, keep_alive)
-    try:
+    async with await context.scheduler.acquire(resolved.ref, options, keep_alive) as lease:
         if not texts:
             return {"model": body.model, "embeddings": []}
-        # Room for the BOS and EOS tokens the tokenizer may add around each input.
-        limit = lease.loaded.spec.num_ctx - 2
         truncate = body.truncate is not False
-        result = await unless_disconnected(request, _embed(lease.runner, texts, limit, truncate))
-    finally:
-        await lease.release()
+        result = await unless_disconnected(
+            request, _embed(lease.runner, texts, _input_limit(lease), truncate)
+        )
     return {
         "model": body.model,
         "embeddings": [shape(v, body.dimensions) for v in result.embeddings],
@@ -94,14 +98,10 @@ async def embeddings(request: Request) -> Response:
     resolved = resolve(context.store, body.model, missing="embed")
     keep_alive = parse_keep_alive(body.keep_alive)
     options = opts.effective(resolved.model.parameters, body.options, base={})
-    lease = await context.scheduler.acquire(resolved.ref, options, keep_alive)
-    try:
+    async with await context.scheduler.acquire(resolved.ref, options, keep_alive) as lease:
         if not body.prompt:
             return json_response({"embedding": []})
-        limit = lease.loaded.spec.num_ctx - 2
         result = await unless_disconnected(
-            request, _embed(lease.runner, [body.prompt], limit, truncate=True)
+            request, _embed(lease.runner, [body.prompt], _input_limit(lease), truncate=True)
         )
-    finally:
-        await lease.release()
     return json_response({"embedding": result.embeddings[0]})

@@ -1,4 +1,4 @@
-"""Request decoding and response encoding shared by every route (§0 conventions)."""
+"""Request decoding and response encoding shared by every route, with Ollama's conventions."""
 
 from __future__ import annotations
 
@@ -185,7 +185,8 @@ async def respond(
     """Send an event stream as NDJSON, or as one object when `stream` is false.
 
     The first event is awaited before any byte is sent, so errors raised while preparing become a
-    real HTTP status. Later errors become a final `{"error": ...}` line (§0). Without `collect`, a
+    real HTTP status. Later errors become a final `{"error": ...}` line under the 200 already
+    sent, which Ollama's clients raise on (server/routes.go, streamResponse). Without `collect`, a
     non-streamed response is the last event (create/pull/push); with it, `collect` merges them.
     """
     iterator = aiter(events)

@@ -1,4 +1,6 @@
-"""Routes that manage stored models: tags, show, create, blobs, copy, delete (§1.5–1.10)."""
+"""Routes that manage stored models: tags, show, create, blobs, copy, delete
+(Ollama's server/routes.go: ListHandler, ShowHandler, CreateHandler, the blob handlers,
+CopyHandler, DeleteHandler)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pollama.api.registry import missing_base_pull, then
 from pollama.api.types import CopyRequest, CreateRequest, DeleteRequest, ShowRequest
 from pollama.errors import BadRequest, NotFound
 from pollama.models import views
+from pollama.models.create import CreateInput
 from pollama.models.manage import copy_model, delete_model
 from pollama.names import Name
 from pollama.store.blobs import parse_digest
@@ -50,6 +53,24 @@ async def show(request: Request) -> Response:
     return json_response(response)
 
 
+def create_input(body: CreateRequest) -> CreateInput:
+    """The create request as the model layer takes it (read once, here)."""
+    licenses = body.license
+    return CreateInput(
+        model=body.model or body.name,
+        source=body.from_,
+        files=body.files or {},
+        adapters=body.adapters or {},
+        template=body.template,
+        system=body.system,
+        licenses=[licenses] if isinstance(licenses, str) else list(licenses or []),
+        parameters=body.parameters,
+        messages=None if body.messages is None else [m.as_dict() for m in body.messages],
+        quantize=body.quantize,
+        requires=body.requires,
+    )
+
+
 @router.post("/api/create")
 async def create(request: Request) -> Response:
     body = await read(request, CreateRequest)
@@ -60,12 +81,12 @@ async def create(request: Request) -> Response:
     if base_pull is not None:
 
         async def create_events() -> AsyncIterator[dict[str, Any]]:
-            plan = await run_in_threadpool(creator.prepare, body.as_plan_input())
+            plan = await run_in_threadpool(creator.prepare, create_input(body))
             async for event in iterate_in_threadpool(creator.run(plan)):
                 yield event
 
         return await respond(then(base_pull, create_events), stream=body.stream is not False)
-    plan = await run_in_threadpool(creator.prepare, body.as_plan_input())
+    plan = await run_in_threadpool(creator.prepare, create_input(body))
     events = iterate_in_threadpool(creator.run(plan))
     return await respond(events, stream=body.stream is not False)
 

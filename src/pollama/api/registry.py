@@ -1,4 +1,5 @@
-"""`/api/pull` and `/api/push` (§1.11), and the pull of a missing base for `/api/create`."""
+"""`/api/pull` and `/api/push` (Ollama's server/routes.go: PullHandler, PushHandler), and the
+pull of a missing base for `/api/create`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pollama.api.context import context_of
 from pollama.api.http import read, respond
 from pollama.api.types import Request as RequestBody
 from pollama.names import Name
-from pollama.registry import Registry, RegistryConfig
+from pollama.registry import Registry
 
 router = APIRouter()
 
@@ -27,19 +28,8 @@ class TransferRequest(RequestBody):
 
 
 def registry_of(request: Request) -> Registry:
-    """The server's `Registry`, made on first use (tests may set `app.state.registry`)."""
-    state = request.app.state
-    registry: Registry | None = getattr(state, "registry", None)
-    if registry is None:
-        context = context_of(request)
-        home = context.settings.ollama_home
-        registry = Registry(
-            context.store,
-            config=lambda: RegistryConfig.load(home),
-            prune=not context.settings.noprune,
-        )
-        state.registry = registry
-    return registry
+    """The server's `Registry` (built by the app factory)."""
+    return context_of(request).registry
 
 
 @router.post("/api/pull")

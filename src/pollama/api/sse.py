@@ -1,4 +1,4 @@
-"""Server-sent events for the streamed `/v1` answers, and draining native chunks (§3.1).
+"""Server-sent events for the streamed `/v1` answers, and draining native chunks.
 
 Chat and completions: each event is `data: <json>\n\n`; a stream ends with `data: [DONE]\n\n`, or,
 when generation fails midway, with one `data: {"error": {...}}` event. The Responses API names

@@ -1,4 +1,4 @@
-"""`/` and `/api/version`: the heartbeat and version routes (§0.1)."""
+"""`/` and `/api/version`: the heartbeat and version routes (Ollama's server/routes.go)."""
 
 from __future__ import annotations
 

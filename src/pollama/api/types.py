@@ -58,12 +58,6 @@ class CreateRequest(Request):
     requires: str | None = None
     stream: bool | None = None
 
-    def as_plan_input(self) -> dict[str, Any]:
-        data = self.model_dump(exclude_none=True, by_alias=True)
-        if self.messages is not None:
-            data["messages"] = [m.as_dict() for m in self.messages]
-        return data
-
 
 class ShowRequest(Request):
     model: str = ""

@@ -8,13 +8,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from pollama.errors import PollamaError
-from pollama.settings import client_host
+from pollama.settings import Settings, client_host
 
 START_TIMEOUT = 60.0
 
@@ -29,10 +28,6 @@ def _error_of(response: httpx.Response) -> ClientError:
     except ValueError:
         message = response.text.strip() or response.reason_phrase
     return ClientError(message, response.status_code)
-
-
-def server_log_path() -> Path:
-    return Path(os.environ.get("POLLAMA_LOG", Path.home() / ".ollama" / "logs" / "server.log"))
 
 
 class Client:
@@ -54,7 +49,7 @@ class Client:
         host = httpx.URL(self.base_url).host
         if host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0", ""):
             raise ClientError("could not connect to ollama server, run 'pollama serve' to start it")
-        log_path = server_log_path()
+        log_path = Settings.from_env().server_log
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log:
             subprocess.Popen(

@@ -28,7 +28,8 @@ class ServeCommand(click.Command):
     """`serve --help` lists the environment variables it reads, with their current values."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from pollama.settings import Settings, describe
+        from pollama.settings import Settings
+        from pollama.settings_table import describe
 
         rows = [
             (name, f"{text} (now: {value})") for name, text, value in describe(Settings.from_env())
@@ -54,7 +55,8 @@ class RunCommand(click.Command):
         return super().parse_args(ctx, rewritten)
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from pollama.settings import RUN_ENV_VARS, Settings, describe
+        from pollama.settings import Settings
+        from pollama.settings_table import RUN_ENV_VARS, describe
 
         rows = [(name, text) for name, text, _ in describe(Settings.from_env(), RUN_ENV_VARS)]
         with formatter.section("Environment Variables"):

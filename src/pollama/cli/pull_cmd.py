@@ -1,4 +1,5 @@
-"""`pollama pull MODEL`: progress bars per layer, a line for every other status (§4.1)."""
+"""`pollama pull MODEL`: progress bars per layer, a line for every other status
+(Ollama's cmd/cmd.go, PullHandler)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`pollama push MODEL`: upload progress bars, then where the model can be found (§4.1)."""
+"""`pollama push MODEL`: upload progress bars, then where the model can be found
+(Ollama's cmd/cmd.go, PushHandler)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The REPL's slash commands with Ollama's confirmations and errors (§4.3).
+"""The REPL's slash commands with Ollama's confirmations and errors
+(cmd/interactive.go, generateInteractive).
 
 Each handler gets the session and the line split on whitespace (`args[0]` is the command).
 Confirmations go to stdout, help screens to stderr, as Ollama does.
@@ -18,8 +19,10 @@ from pollama.cli.conversation import load_model
 from pollama.cli.line_reader import LineReader
 from pollama.cli.run_options import RunOptions, infer_think
 from pollama.errors import PollamaError
+from pollama.go.fmt import format_v as go_value
+from pollama.go.strconv import quote as go_quote
 from pollama.names import Name
-from pollama.options import DeprecatedParameter, ParameterError, go_quote, go_value, parse_parameter
+from pollama.options import DeprecatedParameter, ParameterError, parse_parameter
 
 INVALID_MODEL_NAME = "invalid model name"
 

@@ -1,4 +1,5 @@
-"""`pollama run MODEL [PROMPT...]` (§4.2): one-shot, piped, or an interactive session."""
+"""`pollama run MODEL [PROMPT...]` (Ollama's cmd/cmd.go, RunHandler): one-shot, piped, or an
+interactive session."""
 
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from pollama.durations import MAX_DURATION_NS, format_go_duration, parse_go_duration_ns
 from pollama.errors import BadRequest
+from pollama.go.time import MAX_DURATION_NS, format_go_duration, parse_go_duration_ns
 
 Think = bool | str
 THINK_LEVELS = ("high", "medium", "low", "max")
@@ -73,7 +73,8 @@ class RunOptions:
 
 
 def infer_think(capabilities: list[str], opts: RunOptions) -> Think | None:
-    """Without an explicit choice, think exactly when the model can (§4.2 step 2)."""
+    """Without an explicit choice, think exactly when the model can (its capabilities
+    list `thinking`), as Ollama's `run` does."""
     if opts.think_explicit:
         return opts.think
     return True if "thinking" in capabilities else None

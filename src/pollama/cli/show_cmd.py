@@ -1,4 +1,5 @@
-"""`pollama show MODEL`: sections as Ollama prints them (§4.4), or one raw field with a flag.
+"""`pollama show MODEL`: sections as Ollama prints them (cmd/cmd.go, showInfo), or one raw field
+with a flag.
 
 Every value comes from the model (names, token lists, licenses), so cells are plain `Text`,
 never rich markup: a token such as `[/INST]` must print as itself.
@@ -15,7 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from pollama.cli.console import console, print_unsqueezed
-from pollama.options import go_float, go_value
+from pollama.go.fmt import format_v as go_value
+from pollama.go.strconv import format_float as go_float
 
 # Ollama's `show -v` fits an array into about this many cells, then says how many it left out.
 ARRAY_WIDTH = 10

@@ -1,4 +1,5 @@
-"""`--verbose` / `/set verbose`: the timing summary printed to stderr after each response (§4.2.7).
+"""`--verbose` / `/set verbose`: the timing summary printed to stderr after each response
+(Ollama's api/types.go, Metrics.Summary).
 
 Labels are padded so every value starts at column 23, durations are Go `time.Duration` strings,
 rates are `count / seconds` with two decimals, and a line appears only when its value is > 0.
@@ -11,7 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
-from pollama.durations import SECOND, format_go_duration
+from pollama.go.time import SECOND, format_go_duration
 
 _LABEL_WIDTH = 22  # "prompt eval duration: " is the longest label; values start right after
 

@@ -1,4 +1,4 @@
-"""The config blob of a manifest (Ollama's ConfigV2, §8.2)."""
+"""The config blob of a manifest (Ollama's ConfigV2)."""
 
 from __future__ import annotations
 

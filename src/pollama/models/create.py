@@ -1,4 +1,5 @@
-"""`/api/create`: a new model from uploaded GGUF blobs and/or an existing model (§1.8).
+"""`/api/create`: a new model from uploaded GGUF blobs and/or an existing model
+(Ollama's server/create.go, CreateHandler).
 
 Everything that can be refused is checked in `prepare` before any byte is written or any status
 is streamed, so those errors get a real HTTP status; `run` then writes blobs and the manifest and
@@ -18,7 +19,7 @@ from pollama.errors import BadRequest, NotFound
 from pollama.models.config import build_config
 from pollama.models.layers import LayerList, compact_json
 from pollama.names import Name
-from pollama.store import PinSet, Store, media_types
+from pollama.store import Model, PinSet, Store, media_types
 from pollama.store.blobs import digest_bytes, parse_digest
 from pollama.store.manifest import Layer, Manifest
 
@@ -37,10 +38,31 @@ class WeightFile:
     media_type: str
 
 
+@dataclass(frozen=True)
+class CreateInput:
+    """What a create request asks for, as the route read it (nothing checked yet).
+
+    `model` is the new name (the request's `model`, else its legacy `name`); `source` is
+    its `from`; `files` and `adapters` map file names to blob digests.
+    """
+
+    model: str
+    source: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    adapters: dict[str, str] = field(default_factory=dict)
+    template: str | None = None
+    system: str | None = None
+    licenses: list[str] = field(default_factory=list)
+    parameters: dict[str, Any] | None = None
+    messages: list[dict[str, Any]] | None = None  # in Ollama's API shape, stored as JSON
+    quantize: str | None = None
+    requires: str | None = None
+
+
 @dataclass
 class CreatePlan:
     name: Name
-    base: Any = None  # pollama.store.Model of `from`, if any
+    base: Model | None = None  # the model named by `from`, if any
     weights: list[WeightFile] = field(default_factory=list)
     adapters: list[WeightFile] = field(default_factory=list)
     template: str | None = None
@@ -58,12 +80,6 @@ def _valid_relative_path(filename: str) -> bool:
     if not filename or filename.startswith("/") or "\\" in filename:
         return False
     return all(part not in ("", ".", "..") for part in filename.split("/"))
-
-
-def _licenses(value: str | list[str] | None) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
 
 
 class Creator:
@@ -95,15 +111,15 @@ class Creator:
         kind = ggufmeta.layer_kind(info)
         return WeightFile(filename, digest, info, _KIND_TO_MEDIA_TYPE[kind])
 
-    def prepare(self, request: dict[str, Any]) -> CreatePlan:
-        """Validate a create request (the JSON body as a dict of known fields)."""
-        name = Name.parse(request.get("model") or request.get("name") or "")
+    def prepare(self, request: CreateInput) -> CreatePlan:
+        """Validate a create request; every refusal happens here, before anything is written."""
+        name = Name.parse(request.model)
         if not name.is_valid:
             raise BadRequest("invalid model name")
-        source, files = request.get("from"), request.get("files") or {}
+        source, files = request.source, request.files
         if not source and not files:
             raise BadRequest("neither 'from' or 'files' was specified")
-        if request.get("quantize"):
+        if request.quantize:
             raise BadRequest(
                 "quantization is not supported by pollama yet; create from a GGUF "
                 "file that is already quantized"
@@ -119,23 +135,22 @@ class Creator:
         plan.weights = [self._weight_file(f, d) for f, d in files.items()]
         if files and not any(w.media_type == media_types.MODEL for w in plan.weights):
             raise BadRequest("no model weights found: every GGUF given is an adapter or projector")
-        adapters = request.get("adapters") or {}
-        plan.adapters = [self._weight_file(f, d) for f, d in adapters.items()]
+        plan.adapters = [self._weight_file(f, d) for f, d in request.adapters.items()]
         if len(plan.adapters) > 1:
             raise BadRequest("only one adapter is currently supported")
         if any(a.media_type != media_types.ADAPTER for a in plan.adapters):
             raise BadRequest("adapter file is not a LoRA adapter (general.type must be 'adapter')")
-        if request.get("template") is not None:
+        if request.template is not None:
             try:
-                templates.validate(request["template"])
+                templates.validate(request.template)
             except templates.TemplateError as exc:
                 raise BadRequest(f"template error: {exc.message}") from None
-            plan.template = request["template"]
-        plan.system = request.get("system")
-        plan.licenses = _licenses(request.get("license"))
-        plan.parameters = request.get("parameters")
-        plan.messages = request.get("messages")
-        plan.requires = request.get("requires")
+            plan.template = request.template
+        plan.system = request.system
+        plan.licenses = list(request.licenses)
+        plan.parameters = request.parameters
+        plan.messages = request.messages
+        plan.requires = request.requires
         return plan
 
     def run(self, plan: CreatePlan) -> Iterator[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""Building a new model's layer list, as Ollama's create does (§1.8, §6.3)."""
+"""Building a new model's layer list, as Ollama's create does
+(server/create.go, CreateHandler)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`/api/copy` and `/api/delete` (§1.10)."""
+"""`/api/copy` and `/api/delete` (Ollama's server/routes.go: CopyHandler, DeleteHandler)."""
 
 from __future__ import annotations
 

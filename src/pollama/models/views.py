@@ -1,4 +1,5 @@
-"""What `/api/tags` and `/api/show` report about a stored model (§1.5, §1.7, §11)."""
+"""What `/api/tags` and `/api/show` report about a stored model
+(Ollama's server/routes.go: ListHandler, ShowHandler)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pollama import ggufmeta, templates, timefmt
+from pollama import ggufmeta, templates
+from pollama.go import time as timefmt
 from pollama.modelfile import render_modelfile
 from pollama.options import format_show_parameters
 from pollama.store import Model

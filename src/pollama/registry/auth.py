@@ -2,7 +2,7 @@
 
 One `Authenticator` serves one registry host. The token request carries, in order of choice:
 Basic credentials configured for the host; else, when the realm is on the registry's own host
-(as on registry.ollama.ai and hf.co), Ollama's ed25519 signature (§9.2); else nothing
+(as on registry.ollama.ai and hf.co), Ollama's ed25519 signature (server/auth.go); else nothing
 (anonymous tokens, as public Docker-style registries hand out).
 """
 

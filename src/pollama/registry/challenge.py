@@ -1,4 +1,5 @@
-"""`WWW-Authenticate` challenges and the token request URL built from one (§9.1, §9.2)."""
+"""`WWW-Authenticate` challenges and the token request URL built from one
+(Ollama's server/auth.go, getAuthorizationToken)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""An HTTP client bound to one repository of one registry (§9.1).
+"""An HTTP client bound to one repository of one registry (after Ollama's server/images.go,
+makeRequestWithRetry).
 
 Every request goes through `stream`: the current credentials are attached, a 401 is answered
 once through the `Authenticator` and the request sent again. The transport is swappable (tests
@@ -62,7 +63,8 @@ def raise_for_status(response: httpx.Response) -> None:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where a name lives: base URL and repository, with the scheme rules of §9 applied."""
+    """Where a name lives: `<scheme>://<host>` and `<namespace>/<model>`. `insecure` turns every
+    request to plain http; an `http://` name without it is refused (`insecure protocol http`)."""
 
     base_url: str
     repository: str

@@ -1,4 +1,5 @@
-"""One blob download: parallel ranged parts into a partial file, resumable, verified (§9.3).
+"""One blob download: parallel ranged parts into a partial file, resumable, verified
+(after Ollama's server/download.go, blobDownload).
 
 A part that fails is retried with exponential backoff; the count of failures resets whenever
 the part makes progress, so a flaky but moving connection never gives up, and a dead one gives

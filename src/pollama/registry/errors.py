@@ -1,4 +1,5 @@
-"""Errors of registry traffic, worded as Ollama words them (§1.11, §9.1)."""
+"""Errors of registry traffic, worded as Ollama words them
+(server/images.go, makeRequestWithRetry and PullModel)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Ollama's ed25519 identity key (`~/.ollama/id_ed25519`) and the signatures made with it (§9.2).
+"""Ollama's ed25519 identity key (`~/.ollama/id_ed25519`) and the signatures made with it
+(Ollama's auth/auth.go, Sign).
 
 The key is an OpenSSH private key file (what Go's `ssh.MarshalPrivateKey` writes) with its
 `.pub` beside it in `authorized_keys` form. It is made at first use, as Ollama does. A signature
@@ -96,7 +97,8 @@ class IdentityKey:
         return f"{self.public_key_base64}:{base64.b64encode(self.sign(data)).decode()}"
 
     def token_request_authorization(self, url: str, method: str = "GET") -> str:
-        """The `Authorization` header of a token request for `url` (§9.2)."""
+        """The `Authorization` header of a token request for `url`: the signed text is
+        `<method>,<url>,<EMPTY_BODY_HASH>` (Ollama's server/auth.go, getAuthorizationToken)."""
         return self.authorization(f"{method},{url},{EMPTY_BODY_HASH}".encode())
 
 

@@ -1,4 +1,5 @@
-"""A blob being downloaded: `sha256-<hex>-partial` plus one JSON state file per part (§8.1).
+"""A blob being downloaded: `sha256-<hex>-partial` plus one JSON state file per part,
+beside the finished blobs in `<models>/blobs` (Ollama's server/download.go, blobDownload).
 
 Each state file `sha256-<hex>-partial-<N>` holds `{"N","Offset","Size","Completed"}` (Ollama's
 field names). States are saved atomically, so a process killed at any moment leaves a set of

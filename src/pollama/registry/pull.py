@@ -1,4 +1,5 @@
-"""Pull: manifest, then each missing blob, verified, then the manifest written last (§9.3)."""
+"""Pull: manifest, then each missing blob, verified, then the manifest written last
+(Ollama's server/images.go, PullModel)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from pollama.errors import BadRequest, PollamaError
 from pollama.names import Name
 from pollama.registry.client import RegistryClient
+from pollama.registry.context import RegistryContext
 from pollama.registry.download import BlobDownload
 from pollama.registry.errors import (
     ManifestNotFound,
@@ -21,24 +23,14 @@ from pollama.registry.errors import (
     transport_failure,
 )
 from pollama.registry.policy import QUICK_TRIES, retry
+from pollama.registry.progress import progress, watch
 from pollama.store import media_types
 from pollama.store.blobs import parse_digest
 from pollama.store.manifest import Layer, Manifest
 
-if TYPE_CHECKING:
-    from pollama.registry.service import Registry
-
 MANIFEST_TRIES = QUICK_TRIES
 MANIFEST_ACCEPT = f"{media_types.MANIFEST}, {media_types.OCI_MANIFEST}"
 _SUPPORTED = (media_types.MANIFEST, media_types.OCI_MANIFEST)
-
-
-def progress(status: str, digest: str, total: int, completed: int) -> dict[str, Any]:
-    """A transfer progress line; `completed` left out while 0, as Go's omitempty does."""
-    event: dict[str, Any] = {"status": status, "digest": digest, "total": total}
-    if completed:
-        event["completed"] = completed
-    return event
 
 
 async def fetch_manifest(client: RegistryClient, tag: str) -> bytes:
@@ -78,7 +70,7 @@ def parse_manifest(raw: bytes) -> Manifest:
 
 
 async def _pull_layer(
-    registry: Registry,
+    registry: RegistryContext,
     client: RegistryClient,
     layer: Layer,
     stack: AsyncExitStack,
@@ -98,22 +90,20 @@ async def _pull_layer(
         )
     )
     tasks.append(task)
-    interval = registry.policy.progress_interval
-    sent = -1
-    while True:
-        finished = download.downloaded.is_set() or task.done()
-        if download.completed != sent or finished:
-            sent = download.completed
-            yield progress(status, layer.digest, layer.size, sent)
-        if task.done():
-            task.result()  # raises what the download raised
-        if finished:
-            return
-        await asyncio.wait({task}, timeout=interval)
+    async for event in watch(
+        task,
+        status=status,
+        digest=layer.digest,
+        total=lambda: layer.size,
+        completed=lambda: download.completed,
+        interval=registry.policy.progress_interval,
+        finished=download.downloaded.is_set,
+    ):
+        yield event
 
 
 async def pull_model(
-    registry: Registry, model: str, *, insecure: bool = False
+    registry: RegistryContext, model: str, *, insecure: bool = False
 ) -> AsyncIterator[dict[str, Any]]:
     name = Name.parse(model)
     if not name.is_valid:

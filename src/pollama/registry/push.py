@@ -1,21 +1,20 @@
-"""Push: each blob the registry lacks, then the manifest (§9.4)."""
+"""Push: each blob the registry lacks, then the manifest
+(Ollama's server/images.go, PushModel)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pollama.errors import BadRequest, PollamaError
 from pollama.names import Name
 from pollama.registry.client import RegistryClient
-from pollama.registry.pull import progress
+from pollama.registry.context import RegistryContext
+from pollama.registry.progress import watch
 from pollama.registry.upload import BlobUpload
 from pollama.store import Store
 from pollama.store.manifest import Layer
-
-if TYPE_CHECKING:
-    from pollama.registry.service import Registry
 
 MAX_MOUNT_SOURCES = 3
 
@@ -40,7 +39,7 @@ def mount_sources(store: Store, name: Name, layer: Layer) -> list[str]:
 
 
 async def _push_layer(
-    registry: Registry, client: RegistryClient, name: Name, layer: Layer
+    registry: RegistryContext, client: RegistryClient, name: Name, layer: Layer
 ) -> AsyncIterator[dict[str, Any]]:
     path = registry.store.blobs.path(layer.digest)
     if not path.is_file():
@@ -50,23 +49,22 @@ async def _push_layer(
     status = f"pushing {layer.digest[7:19]}"
     task = asyncio.create_task(upload.run())
     try:
-        sent = -1
-        while True:
-            done = task.done()
-            if upload.completed != sent or done:
-                sent = upload.completed
-                yield progress(status, layer.digest, upload.total, sent)
-            if done:
-                task.result()
-                return
-            await asyncio.wait({task}, timeout=registry.policy.progress_interval)
+        async for event in watch(
+            task,
+            status=status,
+            digest=layer.digest,
+            total=lambda: upload.total,
+            completed=lambda: upload.completed,
+            interval=registry.policy.progress_interval,
+        ):
+            yield event
     finally:
         if not task.done():
             task.cancel()
 
 
 async def push_model(
-    registry: Registry, model: str, *, insecure: bool = False
+    registry: RegistryContext, model: str, *, insecure: bool = False
 ) -> AsyncIterator[dict[str, Any]]:
     name = Name.parse(model)
     if not name.is_valid:

@@ -1,47 +1,26 @@
-"""`Registry`: what pull and push need, built once per server (or per test)."""
+"""`Registry`: pull and push, built once per server (or per test) over a `RegistryContext`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
 from pollama.errors import PollamaError
-from pollama.names import Name
-from pollama.registry.client import RegistryClient
-from pollama.registry.config import RegistryConfig
+from pollama.registry.context import RegistryContext
 from pollama.registry.errors import transport_failure
-from pollama.registry.policy import TransferPolicy
-from pollama.registry.transfers import Transfers
-from pollama.store import Store
+from pollama.registry.pull import pull_model
+from pollama.registry.push import push_model
 
 
-@dataclass
-class Registry:
-    store: Store
-    config: Callable[[], RegistryConfig] = RegistryConfig
-    transport: httpx.AsyncBaseTransport | None = None  # None: real network (with env proxies)
-    policy: TransferPolicy = field(default_factory=TransferPolicy)
-    transfers: Transfers = field(default_factory=Transfers)
-    prune: bool = True
-
-    def client(self, name: Name, *, insecure: bool = False) -> RegistryClient:
-        return RegistryClient(
-            name, self.config(), insecure=insecure, transport=self.transport, policy=self.policy
-        )
-
+class Registry(RegistryContext):
     def pull(self, model: str, *, insecure: bool = False) -> AsyncIterator[dict[str, Any]]:
-        """Ollama's pull progress stream (§1.11); errors are raised from the iterator."""
-        from pollama.registry.pull import pull_model
-
+        """Ollama's pull progress stream (`/api/pull`); errors are raised from the iterator."""
         return _worded(pull_model(self, model, insecure=insecure))
 
     def push(self, model: str, *, insecure: bool = False) -> AsyncIterator[dict[str, Any]]:
-        """Ollama's push progress stream (§1.11); errors are raised from the iterator."""
-        from pollama.registry.push import push_model
-
+        """Ollama's push progress stream (`/api/push`); errors are raised from the iterator."""
         return _worded(push_model(self, model, insecure=insecure))
 
 

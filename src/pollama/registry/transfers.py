@@ -1,6 +1,7 @@
 """Downloads in flight, shared: a second pull of a blob already being fetched waits on the
-same download instead of starting another (§9.3). The download runs as its own task with its
-own client; it is cancelled (its progress kept on disk) when the last pull waiting on it goes."""
+same download instead of starting another, as Ollama's server/download.go shares its
+blobDownload. The download runs as its own task with its own client; it is cancelled (its
+progress kept on disk) when the last pull waiting on it goes."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""One blob upload with the OCI flow (§9.4): HEAD, then POST (a cross-repository mount when a
-source is known), then one PUT for small blobs or PATCH chunks in order and a closing PUT with
-`?digest=`. Ollama's registry may answer a PATCH with `307`: the chunk then goes by PUT to that
-address without credentials. A transient failure restarts the upload after a backoff."""
+"""One blob upload with the OCI flow (Ollama's server/upload.go): HEAD, then POST (a
+cross-repository mount when a source is known), then one PUT for small blobs or PATCH chunks
+in order and a closing PUT with `?digest=`. Ollama's registry may answer a PATCH with `307`: the
+chunk then goes by PUT to that address without credentials. A transient failure restarts the
+upload after a backoff."""
 
 from __future__ import annotations
 

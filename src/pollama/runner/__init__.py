@@ -4,8 +4,8 @@ Server-side code imports only from here (never llama_cpp): `RunnerClient` and th
 types; `memory` holds the pure memory-planning functions the scheduler shares.
 """
 
-from pollama.runner.client import RunnerClient, plan_memory
-from pollama.runner.memory import InsufficientMemory, MemoryEstimate
+from pollama.runner.client import RunnerClient
+from pollama.runner.memory import InsufficientMemory, MemoryEstimate, plan_memory
 from pollama.runner.types import (
     EmbedResult,
     GenerateChunk,

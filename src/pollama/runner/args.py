@@ -1,75 +1,82 @@
-"""Command-line flags of `python -m pollama.runner`, both ways: parse them, and make them."""
+"""Command-line flags of `python -m pollama.runner`, both ways, derived from `RunnerSpec`.
+
+Each runner-side field is one flag named after it (`num_ctx` is `--num-ctx`), with its
+type, choices and help from the field; booleans get `--x` / `--no-x`. Fields marked
+`SERVER_SIDE` (the load timeout, the memory limit, the interpreter) stay with the server.
+Adding a field to the spec adds its flag.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from pollama.runner.types import FLASH_ATTENTION_MODES, KV_CACHE_TYPES, RunnerSpec
+from pollama.runner.types import RunnerSpec
+from pollama.runner.wire import WireField, wire_fields
+
+_FLAG_TYPES: dict[object, Callable[[str], object]] = {
+    int: int,
+    float: float,
+    str: str,
+    Path: Path,
+    int | None: int,
+}
+
+
+def runner_fields() -> tuple[WireField, ...]:
+    """The spec's fields that the runner process is told on its command line."""
+    return tuple(f for f in wire_fields(RunnerSpec) if not f.metadata.get("server_side"))
+
+
+def _flag(field: WireField) -> str:
+    return "--" + field.name.replace("_", "-")
+
+
+def _add_flag(parser: argparse.ArgumentParser, field: WireField) -> None:
+    help_text = str(field.metadata.get("help", ""))
+    if field.type is bool:  # this action names its default itself
+        parser.add_argument(
+            _flag(field), action=argparse.BooleanOptionalAction, default=field.default,
+            help=help_text,
+        )  # fmt: skip
+        return
+    if not field.required:
+        help_text += " (default: %(default)s)"
+    options: dict[str, Any] = {"type": _FLAG_TYPES[field.type], "help": help_text}
+    choices = field.metadata.get("choices")
+    if isinstance(choices, Sequence):
+        options["choices"] = choices
+    if field.required:
+        options["required"] = True
+    else:
+        options["default"] = field.default
+    parser.add_argument(_flag(field), **options)
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[RunnerSpec, argparse.Namespace]:
     parser = argparse.ArgumentParser(
-        prog="python -m pollama.runner", description="Serve one GGUF model to pollama."
+        prog="python -m pollama.runner",
+        description="Serve one GGUF model to pollama.",
     )
-    parser.add_argument("--model", required=True, type=Path, help="path to the GGUF file")
-    parser.add_argument("--ctx-size", type=int, default=4096, help="context per slot (num_ctx)")
-    parser.add_argument("--parallel", type=int, default=1, help="slots (num_parallel)")
-    parser.add_argument("--batch-size", type=int, default=512, help="tokens per step")
-    parser.add_argument(
-        "--prefill-chunk", type=int, default=128, help="prompt tokens per aligned chunk"
-    )
-    parser.add_argument("--threads", type=int, default=0, help="0 = every available CPU")
-    parser.add_argument("--n-gpu-layers", type=int, default=-1, help="-1 = all that fit")
-    parser.add_argument("--kv-cache-type", choices=KV_CACHE_TYPES, default="f16")
-    parser.add_argument("--flash-attn", choices=FLASH_ATTENTION_MODES, default="auto")
-    parser.add_argument("--no-swa-full", action="store_true", help="small sliding-window cache")
-    parser.add_argument("--no-mmap", action="store_true")
-    parser.add_argument(
-        "--repack-weights", action="store_true", help="faster prompts, batch-dependent results"
-    )
-    parser.add_argument("--debug", action="store_true", help="show llama.cpp's log")
+    for field in runner_fields():
+        _add_flag(parser, field)
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--socket", type=Path, help="unix socket path to listen on")
     where.add_argument("--port", type=int, help="TCP port on 127.0.0.1 (0 = any free one)")
     args = parser.parse_args(argv)
-    spec = RunnerSpec(
-        model_path=args.model,
-        num_ctx=args.ctx_size,
-        num_parallel=args.parallel,
-        num_batch=args.batch_size,
-        prefill_chunk=args.prefill_chunk,
-        num_thread=args.threads,
-        num_gpu=args.n_gpu_layers,
-        kv_cache_type=args.kv_cache_type,
-        flash_attention=args.flash_attn,
-        swa_full=not args.no_swa_full,
-        use_mmap=not args.no_mmap,
-        repack_weights=args.repack_weights,
-        debug=args.debug,
-    )
+    spec = RunnerSpec(**{field.name: getattr(args, field.name) for field in runner_fields()})
     return spec, args
 
 
 def spec_to_args(spec: RunnerSpec) -> list[str]:
     """The command-line flags that reproduce `spec` (used by the client to spawn us)."""
-    args = [
-        "--model", str(spec.model_path),
-        "--ctx-size", str(spec.num_ctx),
-        "--parallel", str(spec.num_parallel),
-        "--batch-size", str(spec.num_batch),
-        "--prefill-chunk", str(spec.prefill_chunk),
-        "--threads", str(spec.num_thread),
-        "--n-gpu-layers", str(spec.num_gpu),
-        "--kv-cache-type", spec.kv_cache_type,
-        "--flash-attn", spec.flash_attention,
-    ]  # fmt: skip
-    if not spec.swa_full:
-        args.append("--no-swa-full")
-    if not spec.use_mmap:
-        args.append("--no-mmap")
-    if spec.repack_weights:
-        args.append("--repack-weights")
-    if spec.debug:
-        args.append("--debug")
+    args: list[str] = []
+    for field in runner_fields():
+        value = getattr(spec, field.name)
+        if field.type is bool:
+            args.append(_flag(field) if value else "--no-" + _flag(field)[2:])
+        elif value is not None:
+            args += [_flag(field), str(value)]
     return args

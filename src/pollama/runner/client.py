@@ -1,7 +1,8 @@
 """`RunnerClient`: the server's handle on one runner process (asyncio).
 
-The scheduler only sees this class. `start` checks memory BEFORE spawning, spawns the
-runner, waits until it is ready and connects; requests are multiplexed over one socket.
+It honours `pollama.runner.contract.Runner`, all the scheduler and the routes see of it.
+`start` checks memory BEFORE spawning, spawns the runner, waits until it is ready and
+connects; requests are multiplexed over one socket.
 If the runner dies, every request in flight fails with a clear PollamaError and `alive`
 turns False.
 """
@@ -14,41 +15,23 @@ import itertools
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pollama.errors import PollamaError
 from pollama.runner import protocol
 from pollama.runner.args import spec_to_args
-from pollama.runner.memory import (
-    MemoryEstimate,
-    available_memory,
-    check_fits,
-    estimate_memory,
-    read_model_shape,
-)
+from pollama.runner.contract import Runner
+from pollama.runner.memory import MemoryEstimate, check_fits, plan_memory
 from pollama.runner.process import RunnerProcess
 from pollama.runner.types import EmbedResult, GenerateChunk, GenerateParams, RunnerSpec
+from pollama.runner.wire import from_wire, to_wire
 
 STREAM_LIMIT = protocol.MAX_FRAME_BYTES
 # Inputs per embed frame: its reply (one vector of n_embd floats each) stays far below
 # the frame limit even for the widest models.
 EMBED_BATCH = 256
-
-
-def plan_memory(spec: RunnerSpec) -> MemoryEstimate:
-    """The memory a runner for `spec` will need (reads the GGUF header)."""
-    shape = read_model_shape(Path(spec.model_path))
-    return estimate_memory(
-        shape,
-        num_ctx=spec.num_ctx,
-        num_parallel=spec.num_parallel,
-        num_batch=spec.num_batch,
-        kv_cache_type=spec.kv_cache_type,
-        swa_full=spec.swa_full,
-        flash_attention=spec.flash_attention != "off",
-    )
 
 
 class RunnerClient:
@@ -80,8 +63,7 @@ class RunnerClient:
         """Plan memory, spawn, wait for health. Raises InsufficientMemory before spawning."""
         started = time.perf_counter_ns()
         memory = await asyncio.to_thread(plan_memory, spec)
-        available = spec.memory_limit if spec.memory_limit is not None else available_memory()
-        check_fits(memory, available)
+        check_fits(memory, spec.memory_limit)
         workdir = Path(tempfile.mkdtemp(prefix="pollama-runner-"))
         socket_path = workdir / "runner.sock"
         process = None
@@ -113,15 +95,13 @@ class RunnerClient:
 
     # ---- requests ------------------------------------------------------------------------
 
-    async def generate(self, params: GenerateParams) -> AsyncIterator[GenerateChunk]:
+    async def generate(self, params: GenerateParams) -> AsyncGenerator[GenerateChunk, None]:
         """Stream chunks; stopping early (break, aclose, task cancel) cancels in the runner."""
-        request_id, replies = await self._open(
-            {"op": protocol.GENERATE, "params": params.to_wire()}
-        )
+        request_id, replies = await self._open({"op": protocol.GENERATE, "params": to_wire(params)})
         finished = False
         try:
             while True:
-                chunk = GenerateChunk.from_wire(self._unwrap(await replies.get())["chunk"])
+                chunk = from_wire(GenerateChunk, self._unwrap(await replies.get())["chunk"])
                 if chunk.done:
                     finished = True
                 yield chunk
@@ -140,10 +120,11 @@ class RunnerClient:
         batches of EMBED_BATCH inputs, so no frame grows with the number of inputs."""
         texts = list(texts)
         parts = [
-            EmbedResult.from_wire(
+            from_wire(
+                EmbedResult,
                 await self._call(
                     {"op": protocol.EMBED, "texts": texts[start : start + EMBED_BATCH]}
-                )
+                ),
             )
             for start in range(0, max(len(texts), 1), EMBED_BATCH)
         ]
@@ -247,3 +228,7 @@ class RunnerClient:
             self._death = error
         for replies in self._pending.values():
             replies.put_nowait(self._death)
+
+
+if TYPE_CHECKING:  # mypy holds the real client to the contract
+    _honours_the_contract: type[Runner] = RunnerClient

@@ -8,7 +8,7 @@ Importing this module never imports `llama_cpp`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Protocol
 
 from pollama.runner.memory import MemoryEstimate
@@ -27,18 +27,24 @@ class Runner(Protocol):
         """False once the runner died or was closed: the scheduler then drops it."""
         ...
 
-    def generate(self, params: GenerateParams) -> AsyncIterator[GenerateChunk]:
-        """Stream the chunks of one generation, the last one with `done`; closing the iterator
-        early cancels the generation in the runner."""
+    def generate(self, params: GenerateParams) -> AsyncGenerator[GenerateChunk, None]:
+        """Stream the chunks of one generation, the last one with `done`; closing the stream
+        early (`aclose`, or cancelling the task that iterates it) cancels the generation in
+        the runner. Failures are PollamaErrors, raised by the next step."""
         ...
 
     async def embed(self, texts: list[str]) -> EmbedResult:
         """Pooled vectors, one per text; cancelling the caller cancels the work."""
         ...
 
-    async def tokenize(self, text: str, add_special: bool = True) -> list[int]: ...
+    async def tokenize(self, text: str, add_special: bool = True) -> list[int]:
+        """Token ids of `text`; `add_special` adds the BOS the model wants (if any) and parses
+        control tokens written in the text."""
+        ...
 
-    async def detokenize(self, tokens: list[int]) -> str: ...
+    async def detokenize(self, tokens: list[int]) -> str:
+        """The text of `tokens` (`tokenize`'s inverse, up to the tokenizer's spacing)."""
+        ...
 
     async def health(self) -> dict[str, Any]:
         """The runner's state: at least `active` and `waiting` request counts."""

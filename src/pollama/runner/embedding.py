@@ -21,6 +21,7 @@ import numpy as np
 from pollama.errors import BadRequest, PollamaError
 from pollama.runner.batch import TokenBatch
 from pollama.runner.model import Model
+from pollama.runner.types import EmbedResult
 
 INPUT_TOO_LONG = "the input length exceeds the context length"
 
@@ -39,10 +40,10 @@ class EmbedJob:
     def done(self) -> bool:
         return self.tokens is not None and len(self.vectors) == len(self.tokens)
 
-    def result(self) -> dict[str, Any]:
+    def result(self) -> EmbedResult:
         counts = [len(tokens) for tokens in self.tokens or []]
         duration = time.perf_counter_ns() - self.started
-        return {"embeddings": self.vectors, "token_counts": counts, "duration": duration}
+        return EmbedResult(embeddings=self.vectors, token_counts=counts, duration=duration)
 
 
 class Embedder:

@@ -40,6 +40,7 @@ from pollama.runner.sampling import Sampler
 from pollama.runner.sequence import Sequence
 from pollama.runner.slots import Slot, choose_slot
 from pollama.runner.types import GenerateParams, RunnerSpec
+from pollama.runner.wire import to_wire
 
 Frame = dict[str, Any]
 Emit = Callable[[list[Frame]], None]
@@ -194,7 +195,7 @@ class Engine:
         else:
             if not job.done:
                 return
-            self._frames.append({"id": job.request_id, "result": job.result()})
+            self._frames.append({"id": job.request_id, "result": to_wire(job.result())})
         self.embedding.popleft()
 
     def _flush_frames(self) -> None:
@@ -255,7 +256,7 @@ class Engine:
         for sequence in self.active:
             progress = sequence.progress_chunk()
             if progress is not None:
-                self._frames.append({"id": sequence.request_id, "chunk": progress.to_wire()})
+                self._frames.append({"id": sequence.request_id, "chunk": to_wire(progress)})
 
     def _decode_next_tokens(self, sequences: list[Sequence]) -> None:
         """One batch: the pending token of every generating sequence, then sample each."""
@@ -346,9 +347,9 @@ class Engine:
         sequence.flush_text()
         chunk = sequence.progress_chunk()
         if chunk is not None:
-            self._frames.append({"id": sequence.request_id, "chunk": chunk.to_wire()})
+            self._frames.append({"id": sequence.request_id, "chunk": to_wire(chunk)})
         final = sequence.final_chunk(reason)
-        self._frames.append({"id": sequence.request_id, "chunk": final.to_wire()})
+        self._frames.append({"id": sequence.request_id, "chunk": to_wire(final)})
         self._release(sequence)
 
     def _fail(self, sequence: Sequence, message: str) -> None:

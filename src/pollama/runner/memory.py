@@ -19,19 +19,18 @@ Pure functions (no llama.cpp) so the scheduler can reuse them. The estimate is
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pollama.errors import PollamaError
+from pollama.runner.types import RunnerSpec
 
 MiB = 1024**2
 GiB = 1024**3
 RUNTIME_OVERHEAD = 100 * MiB
 KV_BYTES_PER_ELEMENT = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 CELL_PADDING = 256
-MEMORY_LIMIT_ENV = "POLLAMA_MEMORY_LIMIT"
 
 # Architectures whose sliding-window layers follow a fixed pattern in llama.cpp: a layer is
 # sliding-window unless (index + 1) is a multiple of the period.
@@ -187,13 +186,9 @@ def read_meminfo(text: str | None = None) -> int:
     return 0
 
 
-def available_memory(environ: dict[str, str] | None = None) -> int:
-    """Bytes a new runner may use: POLLAMA_MEMORY_LIMIT when set (for tests), else RAM."""
-    environ = dict(os.environ) if environ is None else environ
-    limit = environ.get(MEMORY_LIMIT_ENV, "").strip()
-    if limit:
-        return int(limit)
-    return read_meminfo()
+def available_memory(limit: int | None = None) -> int:
+    """Bytes a new runner may use: `limit` (`POLLAMA_MEMORY_LIMIT`) when set, else free RAM."""
+    return limit if limit is not None else read_meminfo()
 
 
 def human_bytes(n: int) -> str:
@@ -204,10 +199,37 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def check_fits(estimate: MemoryEstimate, available: int) -> None:
+def plan_memory(spec: RunnerSpec) -> MemoryEstimate:
+    """The memory a runner for `spec` will need (reads the GGUF header)."""
+    shape = read_model_shape(Path(spec.model_path))
+    return estimate_memory(
+        shape,
+        num_ctx=spec.num_ctx,
+        num_parallel=spec.num_parallel,
+        num_batch=spec.num_batch,
+        kv_cache_type=spec.kv_cache_type,
+        swa_full=spec.swa_full,
+        flash_attention=spec.flash_attention != "off",
+    )
+
+
+def check_fits(estimate: MemoryEstimate, limit: int | None) -> None:
+    """The one fit check: raise `InsufficientMemory` (Ollama's wording, with the numbers) when
+    `estimate` needs more than is available (`limit`, or the free RAM when None)."""
+    available = available_memory(limit)
     if estimate.total > available:
         raise InsufficientMemory(
             f"model requires more system memory ({human_bytes(estimate.total)}) than is "
             f"available ({human_bytes(available)}): {estimate.total} bytes required, "
             f"{available} available"
         )
+
+
+def memory_fits(spec: RunnerSpec) -> bool:
+    """Whether a runner for `spec` fits now: the scheduler's question before it loads (it evicts
+    idle runners until it does); `RunnerClient.start` asks `check_fits` once more, refusing."""
+    try:
+        check_fits(plan_memory(spec), spec.memory_limit)
+    except InsufficientMemory:
+        return False
+    return True

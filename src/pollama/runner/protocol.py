@@ -8,6 +8,7 @@ Requests (server -> runner) carry an `id` chosen by the client and an `op`:
   detokenize {"tokens": [int]}              -> {"id", "result": {"text": str}}
   health     {}                             -> {"id", "result": {"status": "ok", ...}}
 Any request may instead be answered {"id", "error": {"message": str, "status": int}}.
+The dataclasses travel in the JSON form `pollama.runner.wire` derives from their fields.
 Frames are multiplexed: replies to different ids interleave freely. `cancel` also ends an
 embed (its reply then never comes).
 

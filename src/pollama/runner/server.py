@@ -24,6 +24,7 @@ from pollama.runner import protocol
 from pollama.runner.engine import Engine, Frame
 from pollama.runner.model import Model
 from pollama.runner.types import GenerateParams
+from pollama.runner.wire import from_wire
 
 
 class _Connection:
@@ -125,7 +126,7 @@ class RunnerServer:
         op = frame.get("op")
         try:
             if op == protocol.GENERATE:
-                params = GenerateParams.from_wire(frame["params"])
+                params = from_wire(GenerateParams, frame["params"])
                 engine_id = next(self._ids)
                 connection.requests[client_id] = engine_id  # a cancel may now come for it
                 connection.spawn(self._generate(connection, client_id, engine_id, params))

@@ -2,19 +2,24 @@
 
 `RunnerSpec` says what to load and how; `GenerateParams` is one generation request;
 `GenerateChunk` is one piece of its stream; `EmbedResult` answers an embedding request.
-Each has `to_wire()` / `from_wire()` so the protocol module can move it as a JSON object.
+`pollama.runner.wire` moves each as a JSON object derived from its fields, so a new field
+travels with no more code; `pollama.runner.args` makes the spec's command-line flags the
+same way (each field's `help` metadata is its flag's help).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
 FLASH_ATTENTION_MODES = ("auto", "on", "off")
+
+# Metadata of a RunnerSpec field that only the server's side uses: not a runner flag.
+SERVER_SIDE = {"server_side": True}
 
 
 def default_thread_count() -> int:
@@ -29,25 +34,36 @@ def default_thread_count() -> int:
 class RunnerSpec:
     """Everything fixed at load time: changing any of it means a new runner."""
 
-    model_path: Path
-    num_ctx: int = 4096  # context per slot (per parallel sequence)
-    num_parallel: int = 1
-    num_batch: int = 512
-    prefill_chunk: int = 128  # prompt tokens per chunk, aligned; one chunk a step while streaming
-    num_thread: int = 0  # 0 = every CPU this process may use
-    num_gpu: int = -1  # layers to offload; -1 = all that fit, 0 = CPU only
-    kv_cache_type: str = "f16"
-    flash_attention: str = "auto"
-    swa_full: bool = True  # full-size cache for sliding-window layers (exact prefix reuse)
-    use_mmap: bool = True
+    model_path: Path = field(metadata={"help": "the GGUF file to load"})
+    num_ctx: int = field(default=4096, metadata={"help": "context per slot (per sequence)"})
+    num_parallel: int = field(default=1, metadata={"help": "slots: sequences decoded at once"})
+    num_batch: int = field(default=512, metadata={"help": "tokens per decode step"})
+    prefill_chunk: int = field(  # aligned; one chunk a step while other sequences stream
+        default=128, metadata={"help": "prompt tokens per aligned prefill chunk"}
+    )
+    num_thread: int = field(default=0, metadata={"help": "0 = every CPU this process may use"})
+    num_gpu: int = field(default=-1, metadata={"help": "layers to offload: -1 = all that fit"})
+    kv_cache_type: str = field(
+        default="f16", metadata={"help": "KV cache element type", "choices": KV_CACHE_TYPES}
+    )
+    flash_attention: str = field(
+        default="auto", metadata={"help": "flash attention", "choices": FLASH_ATTENTION_MODES}
+    )
+    swa_full: bool = field(  # exact prefix reuse needs the sliding-window layers' whole cache
+        default=True, metadata={"help": "full-size cache for sliding-window layers"}
+    )
+    use_mmap: bool = field(default=True, metadata={"help": "map the weights, do not read them"})
     # llama.cpp's repacked CPU weights speed up prompt evaluation on some quantizations, but
     # their results then depend on how many rows share a batch: off keeps batched output
     # token-for-token identical to one request at a time.
-    repack_weights: bool = False
-    debug: bool = False  # let llama.cpp's own log through to the runner's stderr
-    load_timeout: float = 300.0  # seconds without the runner becoming healthy
-    memory_limit: int | None = None  # bytes; overrides the measured available memory
-    python: str = sys.executable
+    repack_weights: bool = field(
+        default=False, metadata={"help": "faster prompts, batch-dependent results"}
+    )
+    debug: bool = field(default=False, metadata={"help": "show llama.cpp's log on stderr"})
+    load_timeout: float = field(default=300.0, metadata=SERVER_SIDE)  # seconds to get healthy
+    # bytes; overrides the measured available memory
+    memory_limit: int | None = field(default=None, metadata=SERVER_SIDE)
+    python: str = field(default=sys.executable, metadata=SERVER_SIDE)
 
     def __post_init__(self) -> None:
         if self.kv_cache_type not in KV_CACHE_TYPES:
@@ -82,20 +98,6 @@ class GenerateParams:
     top_logprobs: int = 0
     shift: bool = True  # context shift when full, and truncation of an over-long prompt
 
-    def to_wire(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> GenerateParams:
-        return cls(
-            prompt=data["prompt"],
-            options=dict(data.get("options") or {}),
-            grammar=data.get("grammar"),
-            logprobs=bool(data.get("logprobs", False)),
-            top_logprobs=int(data.get("top_logprobs", 0)),
-            shift=bool(data.get("shift", True)),
-        )
-
 
 @dataclass(frozen=True)
 class TopLogprob:
@@ -112,15 +114,6 @@ class TokenLogprob:
     logprob: float
     bytes: list[int]
     top_logprobs: list[TopLogprob] = field(default_factory=list)
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> TokenLogprob:
-        return cls(
-            token=data["token"],
-            logprob=data["logprob"],
-            bytes=list(data["bytes"]),
-            top_logprobs=[TopLogprob(**top) for top in data.get("top_logprobs", [])],
-        )
 
 
 @dataclass(frozen=True)
@@ -143,40 +136,6 @@ class GenerateChunk:
     context: list[int] | None = None
     logprobs: list[TokenLogprob] | None = None
 
-    def to_wire(self) -> dict[str, Any]:
-        # Stream chunks are frequent: send only what is set.
-        data: dict[str, Any] = {"text": self.text}
-        if self.logprobs:
-            data["logprobs"] = [asdict(lp) for lp in self.logprobs]
-        if self.done:
-            data.update(
-                done=True,
-                done_reason=self.done_reason,
-                prompt_eval_count=self.prompt_eval_count,
-                cached_count=self.cached_count,
-                prompt_eval_duration=self.prompt_eval_duration,
-                eval_count=self.eval_count,
-                eval_duration=self.eval_duration,
-                context=self.context,
-            )
-        return data
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> GenerateChunk:
-        logprobs = data.get("logprobs")
-        return cls(
-            text=data.get("text", ""),
-            done=bool(data.get("done", False)),
-            done_reason=data.get("done_reason"),
-            prompt_eval_count=data.get("prompt_eval_count", 0),
-            cached_count=data.get("cached_count", 0),
-            prompt_eval_duration=data.get("prompt_eval_duration", 0),
-            eval_count=data.get("eval_count", 0),
-            eval_duration=data.get("eval_duration", 0),
-            context=data.get("context"),
-            logprobs=[TokenLogprob.from_wire(lp) for lp in logprobs] if logprobs else None,
-        )
-
 
 @dataclass(frozen=True)
 class EmbedResult:
@@ -189,14 +148,3 @@ class EmbedResult:
     @property
     def prompt_eval_count(self) -> int:
         return sum(self.token_counts)
-
-    def to_wire(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> EmbedResult:
-        return cls(
-            embeddings=data["embeddings"],
-            token_counts=data["token_counts"],
-            duration=data.get("duration", 0),
-        )

@@ -7,18 +7,13 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from pollama.runner.contract import Runner
 from pollama.runner.types import RunnerSpec
 
-
-class RunnerHandle(Protocol):
-    """What the scheduler needs of a runner client (`pollama.runner.client.RunnerClient`)."""
-
-    @property
-    def alive(self) -> bool: ...
-
-    async def close(self) -> None: ...
+# Runners are shared by every name whose weights (and adapters) are the same files.
+RunnerKey = tuple[Path, tuple[Path, ...]]
 
 
 @dataclass(frozen=True)
@@ -34,8 +29,7 @@ class ModelRef:
     embedding_only: bool = False
 
     @property
-    def key(self) -> tuple[Path, tuple[Path, ...]]:
-        """Runners are shared by every name whose weights (and adapters) are the same files."""
+    def key(self) -> RunnerKey:
         return (self.model_path, self.adapters)
 
 
@@ -43,7 +37,7 @@ class ModelRef:
 class LoadedRunner:
     model: ModelRef
     spec: RunnerSpec
-    runner: Any  # RunnerHandle; Any so the real client's extra methods stay reachable
+    runner: Runner
     session_duration: float  # seconds; inf = forever, <= 0 = unload when idle
     load_duration_ns: int = 0
     in_flight: int = 0

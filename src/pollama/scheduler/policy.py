@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypeVar
 
 from pollama.runner.types import RunnerSpec
 
-# Load-time options: a change in any of them needs a new runner (§10.1).
+# Load-time options: a change in any of them needs a new runner.
 LOAD_OPTIONS = ("num_ctx", "num_batch", "num_gpu", "main_gpu", "use_mmap", "num_thread")
 DEFAULT_NUM_CTX = 4096
 DEFAULT_NUM_BATCH = 512

@@ -1,4 +1,4 @@
-"""Admission, loading, sharing, keep-alive and eviction of runners (§10)."""
+"""Admission, loading, sharing, keep-alive and eviction of runners."""
 
 from __future__ import annotations
 
@@ -6,20 +6,20 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 from pollama.errors import ServiceUnavailable
+from pollama.runner.contract import Runner, RunnerFactory
 from pollama.runner.memory import InsufficientMemory
 from pollama.runner.types import RunnerSpec
 from pollama.scheduler import policy
-from pollama.scheduler.loaded import LoadedRunner, ModelRef
+from pollama.scheduler.loaded import LoadedRunner, ModelRef, RunnerKey
 from pollama.settings import Settings
 
 log = logging.getLogger(__name__)
 
-StartRunner = Callable[[RunnerSpec], Awaitable[Any]]
 Fits = Callable[[RunnerSpec], bool]
 
 QUEUE_FULL = "server busy, please try again.  maximum pending requests exceeded"
@@ -30,30 +30,60 @@ class QueueFull(ServiceUnavailable):
         super().__init__(QUEUE_FULL)
 
 
-@dataclass
 class Lease:
-    """A request's hold on one slot of a loaded runner; `release` exactly once."""
+    """A request's hold on one slot of a loaded runner, released exactly once.
 
-    scheduler: Scheduler
-    loaded: LoadedRunner
-    load_duration_ns: int
-    released: bool = False
+    Its owner releases it: `async with lease:` releases it when the block ends, however it
+    ends, unless the block passed it on with `hand_over()` (a `Generation` takes it for the
+    length of its stream and releases it when the stream ends or is closed). Releasing again
+    does nothing.
+    """
+
+    def __init__(self, scheduler: Scheduler, loaded: LoadedRunner, load_duration_ns: int) -> None:
+        self._scheduler = scheduler
+        self.loaded = loaded
+        self.load_duration_ns = load_duration_ns
+        self.released = False
+        self._handed_over = False
 
     @property
-    def runner(self) -> Any:
+    def runner(self) -> Runner:
         return self.loaded.runner
+
+    @property
+    def spec(self) -> RunnerSpec:
+        """What the runner was loaded with (memory may have cut it from what was asked)."""
+        return self.loaded.spec
+
+    def hand_over(self) -> Lease:
+        """Pass the duty to release to whoever takes the returned lease: the `async with`
+        block that holds it no longer releases it."""
+        self._handed_over = True
+        return self
 
     async def release(self) -> None:
         if not self.released:
             self.released = True
-            await self.scheduler._release(self.loaded)
+            await self._scheduler._release(self.loaded)
+
+    async def __aenter__(self) -> Lease:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if not self._handed_over:
+            await self.release()
 
 
 class Scheduler:
     def __init__(
         self,
         settings: Settings,
-        start_runner: StartRunner,
+        start_runner: RunnerFactory,
         *,
         fits: Fits | None = None,
         gpu_count: int = 0,
@@ -62,7 +92,7 @@ class Scheduler:
         self.start_runner = start_runner
         self.fits = fits
         self.max_loaded = policy.max_loaded(settings.max_loaded_models, gpu_count)
-        self.loaded: dict[tuple[Any, ...], LoadedRunner] = {}
+        self.loaded: dict[RunnerKey, LoadedRunner] = {}
         self.pending = 0
         self._load_lock = asyncio.Lock()
 
@@ -76,6 +106,7 @@ class Scheduler:
             kv_cache_type=self.settings.kv_cache_type,
             flash_attention=self.settings.flash_attention,
             debug=self.settings.debug > 0,
+            memory_limit=self.settings.memory_limit,
             load_timeout=self.settings.load_timeout,
         )
 
@@ -99,7 +130,7 @@ class Scheduler:
         self, model: ModelRef, options: dict[str, Any], keep_alive: float | None
     ) -> Lease:
         """Wait for a slot on a runner for `model`, loading it if needed. Raises QueueFull when
-        `OLLAMA_MAX_QUEUE` requests already wait."""
+        `OLLAMA_MAX_QUEUE` requests already wait. The caller owns the lease (see `Lease`)."""
         if self.pending >= self.settings.max_queue:
             raise QueueFull()
         self.pending += 1

@@ -1,4 +1,4 @@
-"""The deprecated `context` of `/api/generate` (§1.1): the tokens a previous call returned.
+"""The deprecated `context` of `/api/generate`: the tokens a previous call returned.
 
 They go to the runner as token ids, followed by the new prompt's tokens, so the model sees
 exactly the tokens it saw before, control tokens included; a text round trip would drop
@@ -8,11 +8,11 @@ read by the output splitter.
 
 from __future__ import annotations
 
-from typing import Any
+from pollama.runner.contract import Runner
 
 
 async def with_context(
-    runner: Any, context: list[int] | None, prompt: str
+    runner: Runner, context: list[int] | None, prompt: str
 ) -> tuple[str, str | list[int]]:
     """`(text, runner prompt)` for `prompt` after `context`; without a context, the prompt
     itself twice (the runner tokenizes it and adds BOS)."""

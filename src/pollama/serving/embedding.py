@@ -1,4 +1,4 @@
-"""Embedding inputs on a leased runner (§1.4): truncation, L2 normalisation, dimensions."""
+"""Embedding inputs on a leased runner: truncation, L2 normalisation, dimensions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from pollama.errors import BadRequest, PollamaError
+from pollama.runner.contract import Runner
 
 
 def normalize(vector: list[float]) -> list[float]:
@@ -33,7 +34,7 @@ def inputs_of(value: Any) -> list[str]:
     raise BadRequest("invalid input type")
 
 
-async def fit_inputs(runner: Any, texts: list[str], limit: int, truncate: bool) -> list[str]:
+async def fit_inputs(runner: Runner, texts: list[str], limit: int, truncate: bool) -> list[str]:
     """Cut inputs longer than `limit` tokens (or refuse them when `truncate` is false)."""
     fitted = []
     for text in texts:

@@ -1,4 +1,4 @@
-"""The `format` request field (§1.1): `"json"` or a JSON schema, turned into a GBNF grammar that the
+"""The `format` request field: `"json"` or a JSON schema, turned into a GBNF grammar that the
 runner's sampler enforces, so the output always parses and matches the schema.
 
 The schema-to-grammar step is llama-cpp-python's maintained converter (`llama_grammar.py`, pure

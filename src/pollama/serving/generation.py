@@ -1,4 +1,4 @@
-"""A generation on a leased runner, shaped as `/api/generate` or `/api/chat` chunks (§1.1–1.3)."""
+"""A generation on a leased runner, shaped as `/api/generate` or `/api/chat` chunks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pollama import timefmt
+from pollama.go import time as timefmt
 from pollama.runner.types import GenerateChunk, GenerateParams
 from pollama.scheduler import Lease
 from pollama.serving.output import OutputSplitter, Piece
@@ -25,6 +25,9 @@ _METRICS = (
 
 @dataclass
 class Generation:
+    """One generation. It owns its lease (handed over by the preparation) and releases it
+    when its stream ends, fails or is closed."""
+
     kind: Kind
     model: str  # echoed verbatim
     params: GenerateParams
@@ -83,17 +86,19 @@ class Generation:
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
         """The response chunks; the lease is released however the stream ends."""
-        stream = self.lease.runner.generate(self.params)
         try:
-            async for chunk in stream:
-                piece = self._parse(chunk.text, final=chunk.done)
-                if piece or chunk.logprobs:
-                    yield self._with_logprobs(self._chunk(piece), chunk)
-                if chunk.done:
-                    yield self._final(chunk)
-                    return
+            stream = self.lease.runner.generate(self.params)
+            try:
+                async for chunk in stream:
+                    piece = self._parse(chunk.text, final=chunk.done)
+                    if piece or chunk.logprobs:
+                        yield self._with_logprobs(self._chunk(piece), chunk)
+                    if chunk.done:
+                        yield self._final(chunk)
+                        return
+            finally:
+                await stream.aclose()
         finally:
-            await stream.aclose()
             await self.lease.release()
 
     @staticmethod
@@ -116,7 +121,8 @@ class Generation:
 
 
 def collect(events: list[dict[str, Any]]) -> dict[str, Any]:
-    """The non-streamed response: the final chunk with all text concatenated (§0 `stream`)."""
+    """The non-streamed response (`stream: false`): the final chunk with all text
+    concatenated."""
     if not events:
         return {}
     final = dict(events[-1])
@@ -157,5 +163,6 @@ def single_answer(kind: Kind, model: str, **fields: Any) -> dict[str, Any]:
 
 
 def load_only(kind: Kind, model: str, reason: Literal["load", "unload"]) -> dict[str, Any]:
-    """The single answer to an empty prompt / empty messages (§1.1 steps 2 and 6)."""
+    """The single answer to an empty prompt / empty messages: the model was loaded, or (with
+    `keep_alive: 0`) unloaded."""
     return single_answer(kind, model, done_reason=reason)

@@ -1,6 +1,7 @@
 """Composing GBNF grammars: renaming a converted grammar's root so it can be embedded, and the
-thinking prefix that lets a thinking model think freely before its constrained answer (§1.3.3:
-Ollama restarts generation once thinking ends; one grammar does it in a single pass)."""
+thinking prefix that lets a thinking model think freely before its constrained answer (with
+`think` and `format` both set, Ollama restarts generation once thinking ends; one grammar does
+it in a single pass)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Splitting a model's raw output into thinking, content and tool calls (§1.3.3, §1.3.5), chunk by
-chunk, for both the streamed and the collected answer."""
+"""Splitting a model's raw output into thinking, content and tool calls, chunk by chunk, for both
+the streamed and the collected answer (Ollama's thinking/parser.go and tools/tools.go)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Building the prompt text Ollama would send to the model (§1.1 step 7, §1.2, §1.3.4)."""
+"""Building the prompt text Ollama would send to the model: the messages (model MESSAGEs and
+SYSTEM, the request's), the template that renders them, and truncation to the context."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pollama import templates
+from pollama.go.strconv import quote as go_quote
 from pollama.models import views
-from pollama.options import go_quote
 from pollama.store import Model
 
 log = logging.getLogger(__name__)
+# `Runner.tokenize` with its default (BOS added): how long a rendered prompt is to the model.
 Tokenize = Callable[[str], Awaitable[list[int]]]
 
 
@@ -90,8 +92,9 @@ async def fit_messages(
     **render_args: Any,
 ) -> str:
     """Render, dropping the oldest messages until the prompt fits `num_ctx` tokens. System
-    messages and the last message are always kept (§1.3.4): the smallest such start index is
-    found by binary search (a later start never gives a longer prompt)."""
+    messages and the last message are always kept, as Ollama's `chatPrompt` (server/prompt.go)
+    does: the smallest such start index is found by binary search (a later start never gives
+    a longer prompt)."""
 
     def from_start(start: int) -> str:
         kept = [m for m in messages[:start] if m.get("role") == "system"] + messages[start:]

@@ -1,4 +1,5 @@
-"""The `think` request field (§1.3.3): validation and the template flags it sets."""
+"""The `think` request field (`true`/`false` or a level): validation and the template flags it
+sets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Streaming split of model output into thinking and content by tags (§1.3.3)."""
+"""Streaming split of model output into thinking and content by tags
+(Ollama's thinking/parser.go)."""
 
 from __future__ import annotations
 

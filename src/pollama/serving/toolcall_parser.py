@@ -1,4 +1,5 @@
-"""Streaming split of model output into content and tool calls (§1.3.5).
+"""Streaming split of model output into content and tool calls, after the tag the
+template shows (Ollama's tools/tools.go, Parser).
 
 After the tag the output is read one top-level JSON object at a time. An object is a call when a
 provided tool name appears in it or in the text just before it; unknown names are never emitted.

@@ -1,4 +1,5 @@
-"""The model store: Ollama's on-disk layout under `OLLAMA_MODELS` (§8.1), read and written as is."""
+"""The model store: Ollama's on-disk layout under `OLLAMA_MODELS` (`blobs/` and
+`manifests/`), read and written as is."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The manifest document (Docker image manifest v2 shape, §8.2)."""
+"""The manifest document (Docker image manifest v2 shape, as Ollama's server/manifest.go
+reads and writes it)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Manifest files under `<models>/manifests/<host>/<namespace>/<model>/<tag>` (§8.1)."""
+"""Manifest files under `<models>/manifests/<host>/<namespace>/<model>/<tag>`, as
+Ollama lays them out (server/modelpath.go)."""
 
 from __future__ import annotations
 

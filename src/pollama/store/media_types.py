@@ -1,4 +1,4 @@
-"""Media types of manifests, configs and layers, as Ollama and OCI registries write them (§8.2)."""
+"""Media types of manifests, configs and layers, as Ollama and OCI registries write them."""
 
 MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
+from pollama.go.strconv import quote as go_quote
 from pollama.templates.builtins import FUNCTIONS, FuncError, Function
 from pollama.templates.errors import TemplateError
 from pollama.templates.gotypes import (
@@ -19,7 +20,6 @@ from pollama.templates.gotypes import (
     go_type_name,
     is_true,
 )
-from pollama.templates.literals import go_quote
 from pollama.templates.nodes import (
     BoolNode,
     ChainNode,

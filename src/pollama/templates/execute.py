@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pollama.go.strconv import quote as go_quote
 from pollama.templates.evaluate import Evaluator
 from pollama.templates.gotypes import (
     NIL,
@@ -20,7 +21,6 @@ from pollama.templates.gotypes import (
     is_nil,
     is_true,
 )
-from pollama.templates.literals import go_quote
 from pollama.templates.nodes import (
     ActionNode,
     BranchNode,

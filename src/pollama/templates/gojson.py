@@ -11,8 +11,8 @@ import base64
 import math
 from typing import Any
 
+from pollama.go.strconv import format_float
 from pollama.templates.gotypes import is_nil
-from pollama.templates.printing import format_float
 
 
 class JSONObject(dict[str, Any]):

@@ -121,7 +121,7 @@ def _find_text(nodes: list[Node]) -> TextNode | None:
 
 
 def tool_call_tag(template: str) -> str:
-    """The text a model writes before its tool calls (§1.3.5): e.g. `<tool_call>`; default `{`."""
+    """The text a model writes before its tool calls: e.g. `<tool_call>`; default `{`."""
     block = _find_tool_calls_if(parse(template).root.nodes)
     text = _find_text(block.body.nodes) if block is not None else None
     if text is None:

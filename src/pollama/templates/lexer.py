@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pollama.templates.literals import go_quote
+from pollama.go.strconv import quote as go_quote
 from pollama.templates.tokens import KEYWORDS, Item, ItemType
 
 LEFT_DELIM = "{{"

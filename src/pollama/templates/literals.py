@@ -1,121 +1,11 @@
-"""Go literal syntax: quoting (strconv.Quote), unquoting (strconv.Unquote) and numbers."""
+"""Go template number constants (text/template/parse.NewNumber); quoting is `go.strconv`."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-_SHORT_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-}
-_UNESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92}
-_HEX_LEN = {"x": 2, "u": 4, "U": 8}
-
-
-def _escape_rune(ch: str, quote: str) -> str:
-    if ch == quote or ch == "\\":
-        return "\\" + ch
-    if ch.isprintable():
-        return ch
-    if ch in _SHORT_ESCAPES:
-        return _SHORT_ESCAPES[ch]
-    code = ord(ch)
-    if code < 0x20 or code == 0x7F:
-        return f"\\x{code:02x}"
-    if 0xD800 <= code <= 0xDFFF:
-        code = 0xFFFD
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def go_quote(text: str) -> str:
-    """strconv.Quote: a double-quoted Go string literal."""
-    return '"' + "".join(_escape_rune(ch, '"') for ch in text) + '"'
-
-
-def go_quote_rune(code: int) -> str:
-    """strconv.QuoteRune: a single-quoted Go character literal."""
-    if code < 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-        code = 0xFFFD
-    return "'" + _escape_rune(chr(code), "'") + "'"
-
-
-class SyntaxErr(ValueError):
-    """strconv.ErrSyntax and friends; str() is Go's message."""
-
-
-def _unquote_char(text: str, i: int, quote: str) -> tuple[int, bool, int]:
-    """One (possibly escaped) character at text[i]: (value, is_rune, next index).
-
-    `is_rune` is False for \\x and octal escapes, which denote single bytes.
-    """
-    ch = text[i]
-    if ch == quote and quote in "'\"":
-        raise SyntaxErr("invalid syntax")
-    if ch != "\\":
-        return ord(ch), True, i + 1
-    if i + 1 >= len(text):
-        raise SyntaxErr("invalid syntax")
-    kind = text[i + 1]
-    if kind in _UNESCAPES:
-        return _UNESCAPES[kind], True, i + 2
-    if kind in _HEX_LEN:
-        digits = text[i + 2 : i + 2 + _HEX_LEN[kind]]
-        if len(digits) < _HEX_LEN[kind] or not re.fullmatch(r"[0-9a-fA-F]+", digits):
-            raise SyntaxErr("invalid syntax")
-        value = int(digits, 16)
-        if kind == "x":
-            return value, False, i + 4
-        if value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
-            raise SyntaxErr("invalid syntax")
-        return value, True, i + 2 + _HEX_LEN[kind]
-    if kind in "01234567":
-        digits = text[i + 1 : i + 4]
-        if len(digits) < 3 or not re.fullmatch(r"[0-7]{3}", digits) or int(digits, 8) > 255:
-            raise SyntaxErr("invalid syntax")
-        return int(digits, 8), False, i + 4
-    if kind in "'\"" and kind == quote:
-        return ord(kind), True, i + 2
-    raise SyntaxErr("invalid syntax")
-
-
-def unquote(literal: str) -> str:
-    """strconv.Unquote for a "double-quoted" or `raw` string literal."""
-    if len(literal) < 2 or literal[0] != literal[-1] or literal[0] not in '"`':
-        raise SyntaxErr("invalid syntax")
-    body = literal[1:-1]
-    if literal[0] == "`":
-        if "`" in body:
-            raise SyntaxErr("invalid syntax")
-        return body.replace("\r", "")
-    out = bytearray()
-    i = 0
-    while i < len(body):
-        if body[i] == "\n":
-            raise SyntaxErr("invalid syntax")
-        value, is_rune, i = _unquote_char(body, i, '"')
-        if is_rune:
-            out += chr(value).encode("utf-8", "surrogatepass")
-        else:
-            out.append(value)
-    return out.decode("utf-8", "replace")
-
-
-def unquote_char_literal(literal: str) -> int:
-    """The code point of a 'c' character constant."""
-    if len(literal) < 3:
-        raise SyntaxErr("invalid syntax")
-    value, _, end = _unquote_char(literal, 1, "'")
-    if literal[end:] != "'":
-        raise SyntaxErr(f"malformed character constant: {literal}")
-    return value
+from pollama.go.strconv import SyntaxErr, quote, unquote_char_literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +62,7 @@ def parse_number(text: str, *, is_char: bool = False, is_complex: bool = False) 
         try:
             value = complex(text.replace("_", "").replace("i", "j"))
         except ValueError as exc:
-            raise SyntaxErr(f"illegal number syntax: {go_quote(text)}") from exc
+            raise SyntaxErr(f"illegal number syntax: {quote(text)}") from exc
         return _simplify_complex(value)
     if text.endswith("i"):
         imag = _parse_float(text[:-1])
@@ -194,9 +84,9 @@ def parse_number(text: str, *, is_char: bool = False, is_complex: bool = False) 
             )
     parsed = _parse_float(text)
     if parsed is None:
-        raise SyntaxErr(f"illegal number syntax: {go_quote(text)}")
+        raise SyntaxErr(f"illegal number syntax: {quote(text)}")
     if not any(c in text for c in ".eEpP"):
-        raise SyntaxErr(f"integer overflow: {go_quote(text)}")
+        raise SyntaxErr(f"integer overflow: {quote(text)}")
     return _float_number(parsed)
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pollama.templates.literals import Number, go_quote
+from pollama.go.strconv import quote as go_quote
+from pollama.templates.literals import Number
 
 
 @dataclass(eq=False, slots=True)

@@ -8,119 +8,35 @@ the name "" plus one per `{{define}}`/`{{block}}`. Errors carry Go's exact messa
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import NoReturn
 
-from pollama.templates.errors import TemplateError
-from pollama.templates.lexer import lex
-from pollama.templates.literals import SyntaxErr, go_quote, parse_number, unquote
+from pollama.go.strconv import quote as go_quote
 from pollama.templates.nodes import (
     ActionNode,
-    BoolNode,
     BranchKind,
     BranchNode,
     BreakNode,
-    ChainNode,
-    CommandNode,
     ContinueNode,
-    DotNode,
     ElseNode,
     EndNode,
-    FieldNode,
-    IdentifierNode,
     ListNode,
-    NilNode,
     Node,
-    NumberNode,
-    PipeNode,
-    StringNode,
     TemplateNode,
     TextNode,
-    VariableNode,
     is_empty_tree,
 )
+from pollama.templates.pipelines import PipelineParser
 from pollama.templates.tokens import Item, ItemType
 
 T = ItemType
-PARSE_NAME = ""  # Ollama parses every template under the empty name
-MAX_PAREN_DEPTH = 200  # Go allows 10000; Python's stack is the limit here
-_LITERAL_TERMS = (BoolNode, StringNode, NumberNode, NilNode, DotNode)
-_COMMAND_STARTS = frozenset(
-    {
-        T.BOOL,
-        T.CHAR_CONSTANT,
-        T.COMPLEX,
-        T.DOT,
-        T.FIELD,
-        T.IDENTIFIER,
-        T.NUMBER,
-        T.NIL,
-        T.RAW_STRING,
-        T.STRING,
-        T.VARIABLE,
-        T.LEFT_PAREN,
-    }
-)
 
 
-class _Parser:
+class _Parser(PipelineParser):
+    """Templates, `{{define}}`s and the actions between their delimiters, over pipelines."""
+
     def __init__(self, text: str, functions: Collection[str]) -> None:
-        self.items = lex(text)
-        self.functions = functions
-        self.index = 0
-        self.latest = 0  # the most recently lexed item: parse errors report its line
-        self.vars = ["$"]
+        super().__init__(text, functions)
         self.range_depth = 0
-        self.paren_depth = 0
-        self.action_line = 0
         self.trees: dict[str, ListNode] = {}
-
-    # --- token stream ----------------------------------------------------------------------
-
-    def next(self) -> Item:
-        item = self.items[min(self.index, len(self.items) - 1)]
-        self.latest = max(self.latest, self.index)
-        self.index += 1
-        return item
-
-    def backup(self) -> None:
-        self.index -= 1
-
-    def peek(self) -> Item:
-        item = self.next()
-        self.backup()
-        return item
-
-    def next_non_space(self) -> Item:
-        while (item := self.next()).typ is T.SPACE:
-            pass
-        return item
-
-    def peek_non_space(self) -> Item:
-        item = self.next_non_space()
-        self.backup()
-        return item
-
-    def expect(self, expected: ItemType, context: str) -> Item:
-        item = self.next_non_space()
-        if item.typ is not expected:
-            self.unexpected(item, context)
-        return item
-
-    # --- errors -----------------------------------------------------------------------------
-
-    def errorf(self, message: str) -> NoReturn:
-        line = self.items[min(self.latest, len(self.items) - 1)].line
-        raise TemplateError(f"template: {PARSE_NAME}:{line}: {message}")
-
-    def unexpected(self, item: Item, context: str) -> NoReturn:
-        if item.typ is T.ERROR:
-            extra = ""
-            if self.action_line and self.action_line != item.line:
-                extra = f" in action started at {PARSE_NAME}:{self.action_line}"
-                if item.val.endswith(" action"):
-                    extra = extra[len(" in action") :]  # avoid "action in action"
-            self.errorf(f"{item}{extra}")
-        self.errorf(f"unexpected {item} in {context}")
 
     # --- templates --------------------------------------------------------------------------
 
@@ -276,140 +192,6 @@ class _Parser:
         pipe = self.pipeline(context, T.RIGHT_DELIM)
         self._parse_body(name, context, "unexpected {end} in {context}")
         return TemplateNode(item.pos, item.line, name, pipe)
-
-    # --- pipelines --------------------------------------------------------------------------
-
-    def pipeline(self, context: str, end: ItemType) -> PipeNode:
-        first = self.peek_non_space()
-        pipe = PipeNode(first.pos, first.line)
-        self._declarations(pipe, context)
-        while True:
-            item = self.next_non_space()
-            if item.typ is end:
-                self.check_pipeline(pipe, context)
-                return pipe
-            if item.typ in _COMMAND_STARTS:
-                self.backup()
-                pipe.cmds.append(self.command())
-            else:
-                self.unexpected(item, context)
-
-    def _declarations(self, pipe: PipeNode, context: str) -> None:
-        """`$x :=`, `$x =` and `$i, $e :=` at the start of a pipeline."""
-        while (var := self.peek_non_space()).typ is T.VARIABLE:
-            var_index = self.index
-            self.next()
-            follower = self.peek_non_space()
-            if follower.typ in (T.ASSIGN, T.DECLARE):
-                pipe.is_assign = follower.typ is T.ASSIGN
-                self.next_non_space()
-                pipe.decl.append(VariableNode(var.pos, var.val.split(".")))
-                self.vars.append(var.val)
-                return
-            if follower.typ is T.CHAR and follower.val == ",":
-                self.next_non_space()
-                pipe.decl.append(VariableNode(var.pos, var.val.split(".")))
-                self.vars.append(var.val)
-                if context == "range" and len(pipe.decl) < 2:
-                    if self.peek_non_space().typ in (T.VARIABLE, T.RIGHT_DELIM, T.RIGHT_PAREN):
-                        continue  # the second variable of "range $i, $e :="
-                    self.errorf("range can only initialize variables")
-                self.errorf(f"too many declarations in {context}")
-            self.index = var_index  # "$x" is an operand, not a declaration
-            return
-
-    def check_pipeline(self, pipe: PipeNode, context: str) -> None:
-        if not pipe.cmds:
-            self.errorf(f"missing value for {context}")
-        for stage, cmd in enumerate(pipe.cmds[1:], start=2):
-            if isinstance(cmd.args[0], _LITERAL_TERMS):
-                self.errorf(f"non executable command in pipeline stage {stage}")
-
-    def command(self) -> CommandNode:
-        cmd = CommandNode(self.peek_non_space().pos)
-        while True:
-            self.peek_non_space()
-            operand = self.operand()
-            if operand is not None:
-                cmd.args.append(operand)
-            item = self.next()
-            if item.typ is T.SPACE:
-                continue
-            if item.typ in (T.RIGHT_DELIM, T.RIGHT_PAREN):
-                self.backup()
-            elif item.typ is not T.PIPE:
-                self.unexpected(item, "operand")
-            break
-        if not cmd.args:
-            self.errorf("empty command")
-        return cmd
-
-    def operand(self) -> Node | None:
-        node = self.term()
-        if node is None or self.peek().typ is not T.FIELD:
-            return node
-        chain = ChainNode(self.peek().pos, node)
-        while self.peek().typ is T.FIELD:
-            chain.fields.append(self.next().val[1:])
-        if isinstance(node, FieldNode):
-            return FieldNode(chain.pos, node.ident + chain.fields)
-        if isinstance(node, VariableNode):
-            return VariableNode(chain.pos, node.ident + chain.fields)
-        if isinstance(node, _LITERAL_TERMS):
-            self.errorf(f"unexpected . after term {go_quote(str(node))}")
-        return chain
-
-    def term(self) -> Node | None:
-        item = self.next_non_space()
-        match item.typ:
-            case T.IDENTIFIER:
-                if item.val not in self.functions:
-                    self.errorf(f"function {go_quote(item.val)} not defined")
-                return IdentifierNode(item.pos, item.val)
-            case T.DOT:
-                return DotNode(item.pos)
-            case T.NIL:
-                return NilNode(item.pos)
-            case T.VARIABLE:
-                return self.use_var(item)
-            case T.FIELD:
-                return FieldNode(item.pos, [item.val[1:]])
-            case T.BOOL:
-                return BoolNode(item.pos, item.val == "true")
-            case T.CHAR_CONSTANT | T.COMPLEX | T.NUMBER:
-                try:
-                    number = parse_number(
-                        item.val,
-                        is_char=item.typ is T.CHAR_CONSTANT,
-                        is_complex=item.typ is T.COMPLEX,
-                    )
-                except SyntaxErr as exc:
-                    self.errorf(str(exc))
-                return NumberNode(item.pos, item.val, number, item.typ is T.CHAR_CONSTANT)
-            case T.LEFT_PAREN:
-                if self.paren_depth >= MAX_PAREN_DEPTH:
-                    self.errorf("max expression depth exceeded")
-                self.paren_depth += 1
-                try:
-                    return self.pipeline("parenthesized pipeline", T.RIGHT_PAREN)
-                finally:
-                    self.paren_depth -= 1
-            case T.STRING | T.RAW_STRING:
-                return StringNode(item.pos, item.val, self.unquote(item.val))
-        self.backup()
-        return None
-
-    def use_var(self, item: Item) -> VariableNode:
-        node = VariableNode(item.pos, item.val.split("."))
-        if node.ident[0] not in self.vars:
-            self.errorf(f"undefined variable {go_quote(node.ident[0])}")
-        return node
-
-    def unquote(self, literal: str) -> str:
-        try:
-            return unquote(literal)
-        except SyntaxErr as exc:
-            self.errorf(str(exc))
 
 
 def parse_trees(text: str, functions: Collection[str]) -> dict[str, ListNode]:

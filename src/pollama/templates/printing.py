@@ -6,12 +6,11 @@ Floats print like Go (`1e+06`, `0.1`, `1.5`), maps as `map[k:v]` with sorted key
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pollama.go.strconv import format_float, quote, quote_rune
 from pollama.templates.gotypes import GoStruct, go_type_name, is_nil
-from pollama.templates.literals import go_quote, go_quote_rune
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,77 +28,6 @@ class Spec:
 
 
 V = Spec()
-
-
-# --- floats ---------------------------------------------------------------------------------
-
-
-def _shortest_digits(x: float) -> tuple[str, int]:
-    """Shortest round-trip digits of x > 0 and the decimal point position: x = 0.DIGITS * 10**dp."""
-    mantissa, _, exponent = repr(x).partition("e")
-    whole, _, frac = mantissa.partition(".")
-    digits = whole + frac
-    dp = len(whole) + (int(exponent) if exponent else 0)
-    stripped = digits.lstrip("0")
-    dp -= len(digits) - len(stripped)
-    return (stripped.rstrip("0") or "0"), dp
-
-
-def _exp_suffix(exp: int, letter: str) -> str:
-    return f"{letter}{'-' if exp < 0 else '+'}{abs(exp):02d}"
-
-
-def _shortest_e(digits: str, dp: int, letter: str) -> str:
-    head = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-    return head + _exp_suffix(dp - 1 if digits != "0" else 0, letter)
-
-
-def _shortest_f(digits: str, dp: int) -> str:
-    if digits == "0":
-        return "0"
-    whole = digits[:dp].ljust(dp, "0") if dp > 0 else "0"
-    frac = ("0" * -dp + digits) if dp < 0 else digits[dp:]
-    return whole + ("." + frac if frac else "")
-
-
-def _hex_float(x: float, upper: bool, prec: int | None) -> str:
-    if x == 0:
-        text = "0x0" + ("." + "0" * prec if prec else "") + "p+00"
-    else:
-        mantissa, _, exp = float.hex(abs(x))[2:].partition("p")
-        whole, _, frac = mantissa.partition(".")
-        # (truncating instead of rounding is close enough for the rare %.Nx)
-        frac = frac.rstrip("0") if prec is None else frac[:prec].ljust(prec, "0")
-        exponent = int(exp)
-        text = "0x" + whole + ("." + frac if frac else "") + _exp_suffix(exponent, "p")
-    return text.upper() if upper else text
-
-
-def format_float(x: float, verb: str = "g", prec: int | None = None) -> str:
-    """strconv.FormatFloat(x, verb, prec or -1, 64): the sign is included only when negative."""
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "+Inf" if x > 0 else "-Inf"
-    sign = "-" if math.copysign(1.0, x) < 0 else ""
-    ax = abs(x)
-    lower = verb.lower()
-    if lower == "x":
-        return sign + _hex_float(ax, verb == "X", prec)
-    if prec is not None and lower in "ef":
-        return sign + f"{ax:.{prec}{verb}}"
-    if prec is not None and lower == "g":
-        return sign + f"{ax:.{max(prec, 1)}{verb}}"
-    digits, dp = _shortest_digits(ax) if ax else ("0", 1)
-    letter = "E" if verb in "EG" else "e"
-    if lower == "e":
-        return sign + _shortest_e(digits, dp, letter)
-    if lower == "f":
-        return sign + _shortest_f(digits, dp)
-    exp = dp - 1 if digits != "0" else 0
-    if exp < -4 or exp >= 6:
-        return sign + _shortest_e(digits, dp, letter)
-    return sign + _shortest_f(digits, dp)
 
 
 # --- padding and numbers --------------------------------------------------------------------
@@ -134,7 +62,7 @@ def format_int(value: int, spec: Spec) -> str:
     if verb == "c":
         return pad(chr(value) if 0 <= value <= 0x10FFFF else "\ufffd", spec)
     if verb == "q":
-        return pad(go_quote_rune(value), spec)
+        return pad(quote_rune(value), spec)
     if verb == "U":
         text = f"U+{value:04X}"
         if spec.sharp and 0 <= value <= 0x10FFFF and chr(value).isprintable():
@@ -184,7 +112,7 @@ def format_string(text: str, spec: Spec) -> str:
     if verb in ("v", "s"):
         return pad(text, spec)
     if verb == "q":
-        return pad(go_quote(text), spec)
+        return pad(quote(text), spec)
     if verb in ("x", "X"):
         return pad(_hex_bytes(text.encode(), spec), spec)
     return bad_verb(text, spec)
@@ -231,7 +159,7 @@ def format_value(value: Any, spec: Spec = V, *, nested: bool = False) -> str:
     if verb == "T":
         return pad("<nil>" if is_nil(value) else go_type_name(value), spec)
     if verb == "v" and spec.sharp and isinstance(value, str):
-        return pad(go_quote(value), spec)  # %#v: Go syntax
+        return pad(quote(value), spec)  # %#v: Go syntax
     if is_nil(value):
         return pad("<nil>", spec) if verb == "v" else bad_verb(value, spec)
     go_str = getattr(value, "__go_str__", None)

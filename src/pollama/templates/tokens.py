@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, auto
 
-from pollama.templates.literals import go_quote
+from pollama.go.strconv import quote as go_quote
 
 
 class ItemType(Enum):

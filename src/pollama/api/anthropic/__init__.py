@@ -1,4 +1,5 @@
-"""The Anthropic Messages API (§3.5) under `/v1/messages`: a translator into the native chat."""
+"""The Anthropic Messages API under `/v1/messages`, as Ollama serves it since v0.14: a
+translator into the native chat (a model that cannot think is not refused for `thinking`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Anthropic's error body (§3.5): `{"type": "error", "error": {type, message}}`,
+"""Anthropic's error body: `{"type": "error", "error": {type, message}}`,
 the type picked by the status, as the `anthropic` SDK maps them."""
 
 from __future__ import annotations

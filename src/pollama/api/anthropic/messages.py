@@ -1,4 +1,4 @@
-"""`POST /v1/messages` and `POST /v1/messages/count_tokens` (§3.5), translated into `/api/chat`'s
+"""`POST /v1/messages` and `POST /v1/messages/count_tokens`, translated into `/api/chat`'s
 preparation."""
 
 from __future__ import annotations

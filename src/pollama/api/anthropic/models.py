@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pollama import timefmt
 from pollama.errors import BadRequest
+from pollama.go import time as timefmt
 from pollama.store import Model
 
 DEFAULT_LIMIT = 20

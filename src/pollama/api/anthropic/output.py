@@ -1,4 +1,4 @@
-"""Native chat answers → Anthropic `message` objects (§3.5): content blocks (thinking, text,
+"""Native chat answers → Anthropic `message` objects: content blocks (thinking, text,
 tool_use), the stop reason and the usage."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The Anthropic Messages request bodies (§3.5) as the `anthropic` SDK sends them. Unknown fields
+"""The Anthropic Messages request bodies as the `anthropic` SDK sends them. Unknown fields
 are ignored; wrongly-typed ones are a 400 naming the field. Content, which takes several shapes,
 is checked where it is translated."""
 

@@ -1,4 +1,4 @@
-"""Native chat chunks → Anthropic's named stream events (§3.5).
+"""Native chat chunks → Anthropic's named stream events.
 
 `message_start` carries the empty message; each content block is opened
 (`content_block_start`), filled (`content_block_delta`: `thinking_delta`, `text_delta`, or one

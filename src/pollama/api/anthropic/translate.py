@@ -1,4 +1,4 @@
-"""Anthropic Messages request → native `ChatRequest` (§3.5): `system` becomes the system message;
+"""Anthropic Messages request → native `ChatRequest`: `system` becomes the system message;
 each message's blocks become one native message (text joined, images, `thinking`, `tool_use` as
 `tool_calls`), with its `tool_result` blocks as `tool` messages named after their call."""
 

@@ -1,4 +1,5 @@
-"""The OpenAI-compatible `/v1` API (§3): a translator into the native handlers."""
+"""The OpenAI-compatible `/v1` API: a translator into the native handlers
+(Ollama's openai/openai.go and middleware/openai.go)."""
 
 from __future__ import annotations
 

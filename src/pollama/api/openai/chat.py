@@ -1,4 +1,4 @@
-"""`POST /v1/chat/completions` (§3.1): translated into `/api/chat`'s preparation."""
+"""`POST /v1/chat/completions`: translated into `/api/chat`'s preparation."""
 
 from __future__ import annotations
 

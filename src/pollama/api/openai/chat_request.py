@@ -1,4 +1,5 @@
-"""`/v1/chat/completions` request → native `ChatRequest` (§3.1 mapping table)."""
+"""`/v1/chat/completions` request → native `ChatRequest`, field by field as
+Ollama's openai/openai.go maps it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Native chat chunks → OpenAI `chat.completion` / `chat.completion.chunk` objects (§3.1)."""
+"""Native chat chunks → OpenAI `chat.completion` / `chat.completion.chunk` objects."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Pieces every `/v1` translation shares: ids, usage, finish reasons, sampling options (§3)."""
+"""Pieces every `/v1` translation shares: ids, usage, finish reasons, sampling options
+(Ollama's openai/openai.go)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`POST /v1/completions` (§3.2): translated into `/api/generate`'s preparation."""
+"""`POST /v1/completions`: translated into `/api/generate`'s preparation."""
 
 from __future__ import annotations
 

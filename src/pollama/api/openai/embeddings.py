@@ -1,4 +1,4 @@
-"""`POST /v1/embeddings` (§3.3): translated into `/api/embed`."""
+"""`POST /v1/embeddings`: translated into `/api/embed`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""OpenAI's error envelope for everything under `/v1/` (§3): the status picks the type."""
+"""OpenAI's error envelope for everything under `/v1/`: the status picks the type
+(Ollama's openai/openai.go, NewError)."""
 
 from __future__ import annotations
 

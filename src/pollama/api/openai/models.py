@@ -1,4 +1,4 @@
-"""`GET /v1/models` and `GET /v1/models/{model}` (§3.4), from the model store; Anthropic clients
+"""`GET /v1/models` and `GET /v1/models/{model}`, from the model store; Anthropic clients
 get Anthropic's model objects and pages."""
 
 from __future__ import annotations

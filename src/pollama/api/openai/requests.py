@@ -1,4 +1,4 @@
-"""The `/v1` request bodies as OpenAI clients send them (§3.1–3.5). Unknown fields are ignored;
+"""The `/v1` request bodies as OpenAI clients send them. Unknown fields are ignored;
 wrongly-typed ones are a 400 naming the field. Fields that take several JSON shapes are `Any` and
 checked where they are translated."""
 

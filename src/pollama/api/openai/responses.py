@@ -1,4 +1,4 @@
-"""`POST /v1/responses` (§3.5), the stateless Responses API: translated into `/api/chat`'s
+"""`POST /v1/responses`, the stateless Responses API: translated into `/api/chat`'s
 preparation, like `/v1/chat/completions`."""
 
 from __future__ import annotations

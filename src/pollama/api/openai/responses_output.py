@@ -1,4 +1,4 @@
-"""Native chat answers → Responses API objects (§3.5): the `response` object that echoes the
+"""Native chat answers → Responses API objects: the `response` object that echoes the
 request, and its output items (reasoning, an assistant message, function calls)."""
 
 from __future__ import annotations

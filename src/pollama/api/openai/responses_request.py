@@ -1,4 +1,4 @@
-"""`/v1/responses` request → native `ChatRequest` (§3.5): `instructions` become the system
+"""`/v1/responses` request → native `ChatRequest`: `instructions` become the system
 message; input items become messages, function calls and their outputs become tool calls and
 `tool` messages; `text.format` becomes `format`; `reasoning.effort` becomes `think`."""
 

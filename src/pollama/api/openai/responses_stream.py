@@ -1,4 +1,4 @@
-"""Native chat chunks → the Responses API's named stream events (§3.5).
+"""Native chat chunks → the Responses API's named stream events.
 
 `response.created` and `response.in_progress` open the stream. Each output item is announced
 (`output_item.added`), filled by deltas, and closed (`output_item.done`): reasoning through

@@ -1,15 +1,21 @@
-"""Go durations: `time.ParseDuration`, `Duration.String()` and the `keep_alive` rules.
+"""Go's `time`: durations (`ParseDuration`, `Duration.String`), RFC3339Nano timestamps, and
+Ollama's duration decoding (`keep_alive`, `OLLAMA_KEEP_ALIVE`).
 
 Ollama's API and environment speak Go durations (`"5m"`, `"1h30m"`, `"-1"` as a number), so
 pollama parses and prints them exactly as Go does, error texts included: clients show them.
 Durations are exact integers of nanoseconds inside; the public functions return float seconds,
 with `math.inf` standing for "forever" (Go's `MaxInt64` nanoseconds).
+
+Timestamps print as Go's RFC3339Nano: nanoseconds with trailing zeros trimmed, `Z` for a zero
+offset, `+hh:mm` / `-hh:mm` otherwise.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import time
+from datetime import datetime, timedelta, timezone
 
 from pollama.errors import BadRequest
 
@@ -43,7 +49,8 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def _quote(text: str) -> str:
-    """Go's `time.quote`: double quotes, `"` and `\\` escaped, non-ASCII as `\\xNN` bytes."""
+    """Go's `time.quote` (not strconv.Quote): double quotes, `"` and `\\` escaped, non-ASCII as
+    `\\xNN` bytes."""
     out = ['"']
     for char in text:
         if char < " " or ord(char) >= 0x80:
@@ -250,3 +257,42 @@ def parse_env_duration(text: str) -> float:
     if ns < 0 or ns > MAX_DURATION_NS:
         return FOREVER  # Go would wrap around here; past ~292 years is forever anyway
     return ns / SECOND
+
+
+# --- RFC3339Nano ----------------------------------------------------------------------------------
+
+
+def _format(seconds: int, nanos: int, offset: timedelta) -> str:
+    moment = datetime.fromtimestamp(seconds, timezone(offset))
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    fraction = f"{nanos:09d}".rstrip("0")
+    if fraction:
+        text += "." + fraction
+    total = int(offset.total_seconds())
+    if total == 0:
+        return text + "Z"
+    sign = "+" if total > 0 else "-"
+    hours, minutes = divmod(abs(total) // 60, 60)
+    return f"{text}{sign}{hours:02d}:{minutes:02d}"
+
+
+def utc_now() -> str:
+    """`created_at` of responses: UTC now."""
+    ns = time.time_ns()
+    return _format(ns // 1_000_000_000, ns % 1_000_000_000, timedelta(0))
+
+
+def local(timestamp_ns: int) -> str:
+    """File-derived times (`modified_at`, `expires_at`): local time with its numeric offset."""
+    seconds, nanos = divmod(timestamp_ns, 1_000_000_000)
+    offset = datetime.fromtimestamp(seconds).astimezone().utcoffset() or timedelta(0)
+    return _format(seconds, nanos, offset)
+
+
+def local_from_seconds(timestamp: float) -> str:
+    return local(int(timestamp * 1_000_000_000))
+
+
+def utc_from_seconds(timestamp: float) -> str:
+    """A file time in UTC (`Z`), whole seconds, as Anthropic's `created_at`."""
+    return _format(int(timestamp), 0, timedelta(0))

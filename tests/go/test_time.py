@@ -1,4 +1,5 @@
-"""Go durations both ways, and the keep_alive / environment duration rules."""
+"""Go durations both ways (time.ParseDuration, Duration.String), the keep_alive and environment
+duration rules, and RFC3339Nano timestamps."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import math
 
 import pytest
 
-from pollama.durations import (
+from pollama.errors import BadRequest
+from pollama.go.time import (
     FOREVER,
     MAX_DURATION_NS,
     format_go_duration,
@@ -17,7 +19,6 @@ from pollama.durations import (
     parse_keep_alive,
     seconds_to_ns,
 )
-from pollama.errors import BadRequest
 
 NS, US, MS, S, M, H = 1, 10**3, 10**6, 10**9, 60 * 10**9, 3600 * 10**9
 
