@@ -5,21 +5,21 @@ from __future__ import annotations
 import platform
 from typing import Any
 
-from pollama import ggufmeta
+from pollama.gguf import metadata
 from pollama.store.manifest import Layer
 
 _ARCH = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 def build_config(
-    info: ggufmeta.GGUFInfo | None,
+    info: metadata.GGUFInfo | None,
     layers: list[Layer],
     base: dict[str, Any],
     requires: str | None,
 ) -> dict[str, Any]:
     """Fields in Ollama's order; a model made FROM another keeps what it does not recompute."""
     config: dict[str, Any] = {}
-    fields = ggufmeta.config_fields(info) if info is not None else {}
+    fields = metadata.config_fields(info) if info is not None else {}
     for key in ("model_format", "model_family", "model_families", "model_type", "file_type"):
         value = fields.get(key, base.get(key))
         if value:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pollama import ggufmeta, templates
+from pollama import templates
 from pollama.errors import BadRequest, NotFound
+from pollama.gguf import metadata
 from pollama.models.config import build_config
 from pollama.models.layers import LayerList, compact_json
 from pollama.names import Name
@@ -34,7 +35,7 @@ _KIND_TO_MEDIA_TYPE = {
 class WeightFile:
     filename: str
     digest: str
-    info: ggufmeta.GGUFInfo
+    info: metadata.GGUFInfo
     media_type: str
 
 
@@ -101,14 +102,14 @@ class Creator:
                 f"{filename}: only GGUF files are supported; safetensors models cannot be "
                 "converted by pollama"
             )
-        info = ggufmeta.read_gguf(path)
-        problems = ggufmeta.load_problems(info)
+        info = metadata.read_gguf(path)
+        problems = metadata.load_problems(info)
         if problems:
             # Refused here, not at the first load (a 500 long after create said "success").
             raise BadRequest(
                 f"{filename}: not a GGUF model pollama can load: {'; '.join(problems)}"
             )
-        kind = ggufmeta.layer_kind(info)
+        kind = metadata.layer_kind(info)
         return WeightFile(filename, digest, info, _KIND_TO_MEDIA_TYPE[kind])
 
     def prepare(self, request: CreateInput) -> CreatePlan:
@@ -197,7 +198,7 @@ class Creator:
             yield {"status": f"{verb} layer {layer.digest}"}
 
         model_path = _model_path(self.store, layers.layers)
-        info = ggufmeta.read_gguf(model_path) if model_path else None
+        info = metadata.read_gguf(model_path) if model_path else None
         base_config = plan.base.config if plan.base is not None else {}
         config_json = compact_json(build_config(info, layers.layers, base_config, plan.requires))
         config_bytes = config_json + b"\n"

@@ -7,7 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pollama import ggufmeta, templates
+from pollama import templates
+from pollama.gguf import metadata
 from pollama.go import time as timefmt
 from pollama.modelfile import render_modelfile
 from pollama.options import format_show_parameters
@@ -15,11 +16,11 @@ from pollama.store import Model
 
 
 @lru_cache(maxsize=4)  # a GGUFInfo holds the vocabulary: tens of MB for big ones
-def _gguf(path: Path, mtime_ns: int) -> ggufmeta.GGUFInfo:
-    return ggufmeta.read_gguf(path)
+def _gguf(path: Path, mtime_ns: int) -> metadata.GGUFInfo:
+    return metadata.read_gguf(path)
 
 
-def gguf_info(model: Model) -> ggufmeta.GGUFInfo | None:
+def gguf_info(model: Model) -> metadata.GGUFInfo | None:
     """The model layer's GGUF metadata, cached per blob (blobs never change once written)."""
     path = model.model_path
     if path is None or not path.is_file():
@@ -40,7 +41,7 @@ def details(model: Model, *, parent: bool = False) -> dict[str, Any]:
     return out
 
 
-def template_capabilities(model: Model, info: ggufmeta.GGUFInfo | None) -> set[str]:
+def template_capabilities(model: Model, info: metadata.GGUFInfo | None) -> set[str]:
     if model.template is not None:
         return templates.capabilities(model.template)
     chat_template = info.chat_template if info is not None else None
@@ -56,7 +57,7 @@ def template_capabilities(model: Model, info: ggufmeta.GGUFInfo | None) -> set[s
 
 def capabilities(model: Model) -> list[str]:
     info = gguf_info(model)
-    caps: list[str] = list(ggufmeta.capabilities(info)) if info is not None else ["completion"]
+    caps: list[str] = list(metadata.capabilities(info)) if info is not None else ["completion"]
     if model.projector_paths and "vision" not in caps:
         caps.append("vision")
     extra = template_capabilities(model, info)
@@ -133,9 +134,9 @@ def show_response(
         response["messages"] = [
             {"role": m.get("role", ""), "content": m.get("content", "")} for m in model.messages
         ]
-    response["model_info"] = ggufmeta.model_info(info, verbose=verbose) if info else {}
+    response["model_info"] = metadata.model_info(info, verbose=verbose) if info else {}
     if info is not None:
-        response["tensors"] = ggufmeta.tensor_list(info)
+        response["tensors"] = metadata.tensor_list(info)
     response["capabilities"] = capabilities(model)
     response["modified_at"] = timefmt.local_from_seconds(model.stored.mtime)
     return response

@@ -107,7 +107,7 @@ def read_model_shape(path: Path) -> ModelShape:
 
 @functools.lru_cache(maxsize=32)
 def _read_model_shape(path: str, _size: int, _mtime_ns: int) -> ModelShape:
-    from pollama.ggufmeta import read_gguf
+    from pollama.gguf.metadata import read_gguf
 
     info = read_gguf(Path(path))
     return ModelShape.from_gguf_kv(info.kv, info.tensor_data_bytes)

@@ -1,6 +1,6 @@
 """GGUF metadata as Ollama reports it: details, config fields, model_info, tensors, capabilities.
 
-`read_gguf` validates a file (see `ggufparse`) and digests its metadata into a `GGUFInfo`; the
+`read_gguf` validates a file (see `gguf.parse`) and digests its metadata into a `GGUFInfo`; the
 other functions turn one into the shapes of `/api/tags`, `/api/show` and the config blob
 (Ollama's ConfigV2), and the capabilities the GGUF keys reveal.
 """
@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from gguf.constants import LlamaFileType
 
-from pollama.ggufparse import GGUFError, TensorInfo, parse_gguf
+from pollama.gguf.parse import GGUFError, TensorInfo, parse_gguf
 
 __all__ = [
     "GGUFError",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pollama import ggufmeta
-from pollama.ggufmeta import GGUFError
+from pollama.gguf import metadata
+from pollama.gguf.metadata import GGUFError
 from tests.fixtures import synthetic_gguf as synth
 
 
@@ -20,7 +20,7 @@ def tiny(tmp_path: Path) -> Path:
 
 def refused(path: Path) -> str:
     with pytest.raises(GGUFError) as caught:
-        ggufmeta.read_gguf(path)
+        metadata.read_gguf(path)
     assert caught.value.status == 400
     return caught.value.message
 
@@ -64,7 +64,7 @@ def test_truncated_tensor_info(tiny: Path, tmp_path: Path) -> None:
 
 
 def test_tensor_data_past_the_end(tiny: Path, tmp_path: Path) -> None:
-    info = ggufmeta.read_gguf(tiny)
+    info = metadata.read_gguf(tiny)
     size = tiny.stat().st_size
     last = info.tensors[-1]
     end = info.data_offset + last.offset + last.n_bytes
@@ -199,38 +199,38 @@ def test_huge_shape_is_caught_by_the_file_size(tiny: Path, tmp_path: Path) -> No
 def _read_all_ways(path: Path) -> None:
     """Read a file; on success every derived view must work too."""
     try:
-        info = ggufmeta.read_gguf(path)
+        info = metadata.read_gguf(path)
     except GGUFError as error:
         assert error.message.startswith(
             ("not a GGUF", "unsupported GGUF", "truncated GGUF", "invalid GGUF")
         )
         return
-    ggufmeta.details(info)
-    ggufmeta.config_fields(info)
-    ggufmeta.model_info(info)
-    ggufmeta.model_info(info, verbose=True)
-    ggufmeta.tensor_list(info)
-    ggufmeta.capabilities(info)
-    ggufmeta.layer_kind(info)
+    metadata.details(info)
+    metadata.config_fields(info)
+    metadata.model_info(info)
+    metadata.model_info(info, verbose=True)
+    metadata.tensor_list(info)
+    metadata.capabilities(info)
+    metadata.layer_kind(info)
 
 
 def test_fuzz_truncation_at_every_header_byte(tmp_path: Path) -> None:
     source = synth.write_tiny_gguf(tmp_path / "src.gguf", chat_template="{{ x }}", n_tensors=3)
     data = source.read_bytes()
-    header_end = ggufmeta.read_gguf(source).data_offset
+    header_end = metadata.read_gguf(source).data_offset
     target = tmp_path / "cut.gguf"
     for size in range(header_end + 1):
         target.write_bytes(data[:size])
         with pytest.raises(GGUFError):
-            ggufmeta.read_gguf(target)
+            metadata.read_gguf(target)
     target.write_bytes(data)
-    ggufmeta.read_gguf(target)
+    metadata.read_gguf(target)
 
 
 def test_fuzz_flipped_bytes(tmp_path: Path) -> None:
     source = synth.write_tiny_gguf(tmp_path / "src.gguf", chat_template="{{ x }}", n_tensors=3)
     data = source.read_bytes()
-    header_end = ggufmeta.read_gguf(source).data_offset
+    header_end = metadata.read_gguf(source).data_offset
     rng = random.Random(20240607)
     target = tmp_path / "flip.gguf"
     for _ in range(800):

@@ -6,13 +6,13 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from pollama import ggufmeta
+from pollama.gguf import metadata
 from tests.fixtures.synthetic_gguf import write_tiny_gguf
 
 
 def problems(tmp_path: Path, **kwargs: Any) -> list[str]:
-    return ggufmeta.load_problems(
-        ggufmeta.read_gguf(write_tiny_gguf(tmp_path / "t.gguf", **kwargs))
+    return metadata.load_problems(
+        metadata.read_gguf(write_tiny_gguf(tmp_path / "t.gguf", **kwargs))
     )
 
 
@@ -23,7 +23,7 @@ def test_the_tiny_fixture_is_loadable(tmp_path: Path) -> None:
 def test_the_24_byte_gguf(tmp_path: Path) -> None:
     path = tmp_path / "empty.gguf"
     path.write_bytes(b"GGUF" + struct.pack("<IQQ", 3, 0, 0))
-    assert ggufmeta.load_problems(ggufmeta.read_gguf(path)) == [
+    assert metadata.load_problems(metadata.read_gguf(path)) == [
         "no tensors",
         "missing general.architecture, tokenizer.ggml.model",
     ]

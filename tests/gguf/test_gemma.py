@@ -6,18 +6,18 @@ import time
 
 import pytest
 
-from pollama import ggufmeta
-from pollama.ggufmeta import GGUFInfo
+from pollama.gguf import metadata
+from pollama.gguf.metadata import GGUFInfo
 from tests.fixtures.models import gemma_gguf_path
 
 
 @pytest.fixture(scope="module")
 def gemma() -> GGUFInfo:
-    return ggufmeta.read_gguf(gemma_gguf_path())
+    return metadata.read_gguf(gemma_gguf_path())
 
 
 def test_details_match_ollama(gemma: GGUFInfo) -> None:
-    assert ggufmeta.details(gemma) == {
+    assert metadata.details(gemma) == {
         "parent_model": "",
         "format": "gguf",
         "family": "gemma3",
@@ -28,7 +28,7 @@ def test_details_match_ollama(gemma: GGUFInfo) -> None:
 
 
 def test_config_fields(gemma: GGUFInfo) -> None:
-    assert ggufmeta.config_fields(gemma) == {
+    assert metadata.config_fields(gemma) == {
         "model_format": "gguf",
         "model_family": "gemma3",
         "model_families": ["gemma3"],
@@ -54,7 +54,7 @@ def test_summary_fields(gemma: GGUFInfo) -> None:
 
 
 def test_model_info(gemma: GGUFInfo) -> None:
-    info = ggufmeta.model_info(gemma)
+    info = metadata.model_info(gemma)
     assert list(info) == sorted(info)
     assert "general.name" not in info and "tokenizer.chat_template" not in info
     assert info["general.architecture"] == "gemma3"
@@ -73,7 +73,7 @@ def test_model_info(gemma: GGUFInfo) -> None:
 
 
 def test_model_info_verbose_keeps_vocabulary(gemma: GGUFInfo) -> None:
-    info = ggufmeta.model_info(gemma, verbose=True)
+    info = metadata.model_info(gemma, verbose=True)
     tokens = info["tokenizer.ggml.tokens"]
     assert len(tokens) == 262_144
     assert tokens[:3] == ["<pad>", "<eos>", "<bos>"]
@@ -84,7 +84,7 @@ def test_model_info_verbose_keeps_vocabulary(gemma: GGUFInfo) -> None:
 
 
 def test_tensors(gemma: GGUFInfo) -> None:
-    tensors = ggufmeta.tensor_list(gemma)
+    tensors = metadata.tensor_list(gemma)
     assert len(tensors) == 236
     by_name = {t["name"]: t for t in tensors}
     assert by_name["token_embd.weight"] == {
@@ -104,13 +104,13 @@ def test_tensors(gemma: GGUFInfo) -> None:
 
 
 def test_capabilities_and_kind(gemma: GGUFInfo) -> None:
-    assert ggufmeta.capabilities(gemma) == ["completion"]
-    assert ggufmeta.layer_kind(gemma) == "model"
+    assert metadata.capabilities(gemma) == ["completion"]
+    assert metadata.layer_kind(gemma) == "model"
 
 
 def test_reading_is_fast() -> None:
     # gguf.GGUFReader takes ~20 s on this file; metadata-only parsing must stay well under 1 s
     # on an idle machine (the bound is loose for a busy 2-core box).
     started = time.perf_counter()
-    ggufmeta.read_gguf(gemma_gguf_path())
+    metadata.read_gguf(gemma_gguf_path())
     assert time.perf_counter() - started < 5

@@ -5,21 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gguf import GGUFValueType
 
-from pollama import ggufmeta
+from gguf import GGUFValueType
 from pollama.errors import BadRequest
+from pollama.gguf import metadata
 from tests.fixtures.synthetic_gguf import VOCAB, tiny_parameter_count, write_tiny_gguf
 
 
-def read(tmp_path: Path, **kwargs: object) -> ggufmeta.GGUFInfo:
-    return ggufmeta.read_gguf(write_tiny_gguf(tmp_path / "tiny.gguf", **kwargs))  # type: ignore[arg-type]
+def read(tmp_path: Path, **kwargs: object) -> metadata.GGUFInfo:
+    return metadata.read_gguf(write_tiny_gguf(tmp_path / "tiny.gguf", **kwargs))  # type: ignore[arg-type]
 
 
 def test_tiny_file_basics(tmp_path: Path) -> None:
     path = write_tiny_gguf(tmp_path / "tiny.gguf")
     assert path.stat().st_size < 4096
-    info = ggufmeta.read_gguf(path)
+    info = metadata.read_gguf(path)
     assert info.path == path
     assert info.architecture == "llama"
     assert info.general_type == ""
@@ -28,10 +28,10 @@ def test_tiny_file_basics(tmp_path: Path) -> None:
     assert info.tensor_data_bytes == 2 * info.parameter_count
     assert (info.context_length, info.embedding_length, info.block_count) == (2048, 16, 1)
     assert info.chat_template is None
-    assert ggufmeta.layer_kind(info) == "model"
-    assert ggufmeta.capabilities(info) == ["completion"]
-    assert ggufmeta.details(info)["parameter_size"] == "144"
-    assert ggufmeta.tensor_list(info) == [
+    assert metadata.layer_kind(info) == "model"
+    assert metadata.capabilities(info) == ["completion"]
+    assert metadata.details(info)["parameter_size"] == "144"
+    assert metadata.tensor_list(info) == [
         {"name": "token_embd.weight", "type": "F16", "shape": [16, 8]},
         {"name": "blk.0.attn_norm.weight", "type": "F16", "shape": [16]},
     ]
@@ -41,36 +41,36 @@ def test_error_is_a_bad_request(tmp_path: Path) -> None:
     path = tmp_path / "x.gguf"
     path.write_bytes(b"not a model at all")
     with pytest.raises(BadRequest) as caught:
-        ggufmeta.read_gguf(path)
-    assert isinstance(caught.value, ggufmeta.GGUFError)
+        metadata.read_gguf(path)
+    assert isinstance(caught.value, metadata.GGUFError)
     assert caught.value.status == 400
 
 
 def test_chat_template(tmp_path: Path) -> None:
     info = read(tmp_path, chat_template="{% for m in messages %}{{ m.content }}{% endfor %}")
     assert info.chat_template == "{% for m in messages %}{{ m.content }}{% endfor %}"
-    assert "tokenizer.chat_template" not in ggufmeta.model_info(info)
-    assert "general.name" not in ggufmeta.model_info(info)
+    assert "tokenizer.chat_template" not in metadata.model_info(info)
+    assert "general.name" not in metadata.model_info(info)
     assert info.kv["general.name"] == "tiny test model"
 
 
 def test_adapter(tmp_path: Path) -> None:
     info = read(tmp_path, general_type="adapter", extra_kv={"adapter.type": "lora"})
     assert info.is_adapter and not info.is_projector
-    assert ggufmeta.layer_kind(info) == "adapter"
+    assert metadata.layer_kind(info) == "adapter"
 
 
 @pytest.mark.parametrize("general_type", ["projector", "mmproj"])
 def test_projector_by_type(tmp_path: Path, general_type: str) -> None:
     info = read(tmp_path, general_type=general_type)
     assert info.is_projector
-    assert ggufmeta.layer_kind(info) == "projector"
+    assert metadata.layer_kind(info) == "projector"
 
 
 def test_vision_tower_without_text_blocks_is_a_projector(tmp_path: Path) -> None:
     info = read(tmp_path, extra_kv={"llama.block_count": None, "llama.vision.block_count": 4})
     assert info.has_vision and info.is_projector
-    assert ggufmeta.layer_kind(info) == "projector"
+    assert metadata.layer_kind(info) == "projector"
 
 
 def test_clip_file_is_a_projector(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_clip_file_is_a_projector(tmp_path: Path) -> None:
         extra_kv={"clip.block_count": None, "clip.has_vision_encoder": True},
     )
     assert info.is_projector
-    assert ggufmeta.details(info)["family"] == "clip"
+    assert metadata.details(info)["family"] == "clip"
 
 
 def test_adapter_wins_over_projector(tmp_path: Path) -> None:
@@ -89,37 +89,37 @@ def test_adapter_wins_over_projector(tmp_path: Path) -> None:
         general_type="adapter",
         extra_kv={"llama.block_count": None, "llama.vision.block_count": 2},
     )
-    assert ggufmeta.layer_kind(info) == "adapter"
+    assert metadata.layer_kind(info) == "adapter"
 
 
 def test_vision_model(tmp_path: Path) -> None:
     info = read(tmp_path, arch="gemma3", extra_kv={"gemma3.vision.block_count": 27})
     assert info.has_vision and not info.is_projector
-    assert ggufmeta.layer_kind(info) == "model"
-    assert ggufmeta.capabilities(info) == ["completion", "vision"]
+    assert metadata.layer_kind(info) == "model"
+    assert metadata.capabilities(info) == ["completion", "vision"]
 
 
 def test_embedding_model(tmp_path: Path) -> None:
     info = read(tmp_path, arch="bert", pooling_type=1)
     assert info.pooling_type == 1
-    assert ggufmeta.capabilities(info) == ["embedding"]
-    assert ggufmeta.model_info(info)["bert.pooling_type"] == 1
+    assert metadata.capabilities(info) == ["embedding"]
+    assert metadata.model_info(info)["bert.pooling_type"] == 1
 
 
 def test_pooling_type_zero_still_means_embedding(tmp_path: Path) -> None:
     info = read(tmp_path, arch="bert", pooling_type=0)
     assert info.pooling_type == 0
-    assert ggufmeta.capabilities(info) == ["embedding"]
+    assert metadata.capabilities(info) == ["embedding"]
 
 
 def test_arrays_longer_than_five_are_emptied_unless_verbose(tmp_path: Path) -> None:
     info = read(tmp_path, extra_kv={"x.five": [1, 2, 3, 4, 5], "x.six": ["a"] * 6})
-    plain = ggufmeta.model_info(info)
+    plain = metadata.model_info(info)
     assert plain["tokenizer.ggml.tokens"] == []
     assert plain["tokenizer.ggml.scores"] == []
     assert plain["x.six"] == []
     assert plain["x.five"] == [1, 2, 3, 4, 5]
-    verbose = ggufmeta.model_info(info, verbose=True)
+    verbose = metadata.model_info(info, verbose=True)
     assert verbose["tokenizer.ggml.tokens"] == VOCAB
     assert verbose["tokenizer.ggml.scores"] == [0.0, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0]
     assert verbose["tokenizer.ggml.token_type"] == [3, 3, 3, 1, 1, 1, 1, 1]
@@ -128,7 +128,7 @@ def test_arrays_longer_than_five_are_emptied_unless_verbose(tmp_path: Path) -> N
 
 def test_model_info_parameter_count_is_computed(tmp_path: Path) -> None:
     info = read(tmp_path, n_tensors=4, extra_kv={"general.parameter_count": 999})
-    model_info = ggufmeta.model_info(info)
+    model_info = metadata.model_info(info)
     assert model_info["general.parameter_count"] == tiny_parameter_count(4) == 144 + 2 * 256
     assert list(model_info) == sorted(model_info)
 
@@ -185,12 +185,12 @@ def test_missing_architecture_reads_as_unknown(tmp_path: Path) -> None:
     info = read(tmp_path, extra_kv={"general.architecture": None, "general.file_type": None})
     assert info.architecture == "unknown"
     assert info.file_type == "unknown"
-    assert ggufmeta.details(info)["family"] == "unknown"
-    assert ggufmeta.config_fields(info)["model_family"] == "unknown"
+    assert metadata.details(info)["family"] == "unknown"
+    assert metadata.config_fields(info)["model_family"] == "unknown"
 
 
 def test_config_fields_omit_missing_lengths(tmp_path: Path) -> None:
-    fields = ggufmeta.config_fields(
+    fields = metadata.config_fields(
         read(tmp_path, extra_kv={"llama.context_length": None, "llama.embedding_length": None})
     )
     assert "context_length" not in fields and "embedding_length" not in fields
@@ -216,7 +216,7 @@ def test_config_fields_omit_missing_lengths(tmp_path: Path) -> None:
     ],
 )
 def test_human_number(n: int, text: str) -> None:
-    assert ggufmeta.human_number(n) == text
+    assert metadata.human_number(n) == text
 
 
 @pytest.mark.parametrize(
@@ -239,4 +239,4 @@ def test_human_number(n: int, text: str) -> None:
     ],
 )
 def test_file_type_names(value: object, name: str) -> None:
-    assert ggufmeta.file_type_name(value) == name
+    assert metadata.file_type_name(value) == name
