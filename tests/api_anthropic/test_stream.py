@@ -8,6 +8,7 @@ from pollama.api.anthropic.dialect import is_anthropic_path
 from pollama.api.anthropic.errors import envelope, error_body
 from pollama.api.anthropic.output import message
 from pollama.api.anthropic.stream import MessageStream
+from tests.fixtures.native import native_chunk
 
 CALL = {"id": "call_1", "function": {"index": 0, "name": "f", "arguments": {"x": 1}}}
 FINAL = {
@@ -25,7 +26,7 @@ def chunk(**fields: Any) -> dict[str, Any]:
 
 def events_of(*chunks: dict[str, Any]) -> list[dict[str, Any]]:
     stream = MessageStream(model="m")
-    return [event for native in chunks for event in stream.translate(native)]
+    return [event for native in chunks for event in stream.translate(native_chunk(native))]
 
 
 def test_thinking_then_text() -> None:
@@ -94,7 +95,9 @@ def test_failure_is_an_error_event() -> None:
 
 def test_the_whole_message() -> None:
     answer = message(
-        {**FINAL, "message": {"content": "\n", "thinking": "Hm", "tool_calls": [CALL]}},
+        native_chunk(
+            {**FINAL, "message": {"content": "\n", "thinking": "Hm", "tool_calls": [CALL]}}
+        ),
         id="msg_1",
         model="m",
     )
@@ -104,7 +107,7 @@ def test_the_whole_message() -> None:
     ]
     assert answer["stop_reason"] == "tool_use" and answer["stop_sequence"] is None
     assert answer["usage"]["input_tokens"] == 6 and answer["usage"]["output_tokens"] == 3
-    empty = message({**FINAL, "message": {"content": ""}}, id="msg_2", model="m")
+    empty = message(native_chunk({**FINAL, "message": {"content": ""}}), id="msg_2", model="m")
     assert empty["content"] == [] and empty["stop_reason"] == "end_turn"
 
 

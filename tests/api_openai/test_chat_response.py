@@ -6,6 +6,7 @@ from typing import Any
 
 from pollama.api.openai.chat_response import ChatStream, chat_completion
 from pollama.serving.generation import collect
+from tests.fixtures.native import native_chunk
 
 CALL = {"id": "call_12345678", "function": {"index": 0, "name": "f", "arguments": {"x": 1}}}
 LOGPROB = {
@@ -37,10 +38,10 @@ def deltas(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def test_stream_role_split_and_finish() -> None:
     stream = ChatStream(model="m")
-    first = stream.translate(chunk(thinking="hmm", content="Hel"))
+    first = stream.translate(native_chunk(chunk(thinking="hmm", content="Hel")))
     assert deltas(first) == [{"role": "assistant", "reasoning": "hmm"}, {"content": "Hel"}]
-    assert deltas(stream.translate(chunk(content="lo"))) == [{"content": "lo"}]
-    finish = stream.translate(final("length"))
+    assert deltas(stream.translate(native_chunk(chunk(content="lo")))) == [{"content": "lo"}]
+    finish = stream.translate(native_chunk(final("length")))
     assert deltas(finish) == [{}]
     assert finish[0]["choices"][0]["finish_reason"] == "length"
     assert stream.tail() == []
@@ -53,7 +54,7 @@ def test_stream_role_split_and_finish() -> None:
 
 def test_stream_tool_calls_finish_reason_and_usage() -> None:
     stream = ChatStream(model="m", include_usage=True)
-    out = stream.translate(chunk(tool_calls=[CALL]))
+    out = stream.translate(native_chunk(chunk(tool_calls=[CALL])))
     assert deltas(out) == [
         {
             "role": "assistant",
@@ -68,7 +69,7 @@ def test_stream_tool_calls_finish_reason_and_usage() -> None:
             ],
         }
     ]
-    assert stream.translate(final())[0]["choices"][0]["finish_reason"] == "tool_calls"
+    assert stream.translate(native_chunk(final()))[0]["choices"][0]["finish_reason"] == "tool_calls"
     [usage] = stream.tail()
     assert usage["choices"] == []
     assert usage["usage"] == {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
@@ -76,9 +77,11 @@ def test_stream_tool_calls_finish_reason_and_usage() -> None:
 
 def test_stream_logprobs_on_the_content_chunk() -> None:
     stream = ChatStream(model="m")
-    [out] = stream.translate({**chunk(content="Hi"), "logprobs": [LOGPROB]})
+    [out] = stream.translate(native_chunk({**chunk(content="Hi"), "logprobs": [LOGPROB]}))
     assert out["choices"][0]["logprobs"] == {"content": [LOGPROB]}
-    [bare] = stream.translate({**chunk(), "logprobs": [{"token": "", "logprob": -1.0}]})
+    [bare] = stream.translate(
+        native_chunk({**chunk(), "logprobs": [{"token": "", "logprob": -1.0}]})
+    )
     assert bare["choices"][0]["delta"] == {"content": ""}
     entry = bare["choices"][0]["logprobs"]["content"][0]
     assert entry == {"token": "", "logprob": -1.0, "bytes": None, "top_logprobs": []}
@@ -90,7 +93,9 @@ def test_non_stream_completion() -> None:
         chunk(tool_calls=[CALL]),
         final(),
     ]
-    answer = chat_completion(collect(events), id="chatcmpl-1", created=42)
+    answer = chat_completion(
+        collect([native_chunk(e) for e in events]), id="chatcmpl-1", created=42
+    )
     assert answer == {
         "id": "chatcmpl-1",
         "object": "chat.completion",
@@ -122,7 +127,9 @@ def test_non_stream_completion() -> None:
 
 
 def test_non_stream_plain() -> None:
-    answer = chat_completion(collect([chunk(content="ok"), final()]), id="x", created=1)
+    answer = chat_completion(
+        collect([native_chunk(chunk(content="ok")), native_chunk(final())]), id="x", created=1
+    )
     assert answer["choices"][0]["message"] == {"role": "assistant", "content": "ok"}
     assert answer["choices"][0]["finish_reason"] == "stop"
     assert "logprobs" not in answer["choices"][0]

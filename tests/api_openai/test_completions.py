@@ -10,6 +10,7 @@ from pollama.api.openai.completions import CompletionStream, generate_request
 from pollama.api.openai.requests import CompletionRequest
 from pollama.errors import BadRequest
 from pollama.serving.generation import collect
+from tests.fixtures.native import native_chunk
 
 
 def translate(**fields: Any) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def test_stop_must_be_strings() -> None:
 def test_non_stream_with_echo_and_logprobs() -> None:
     stream = CompletionStream(model="m", echo_prompt="Say")
     events = [chunk(" hi", [lp(" hi", -0.1)]), chunk("!", [lp("!", -0.2)]), FINAL]
-    answer = stream.completion(collect(events))
+    answer = stream.completion(collect([native_chunk(e) for e in events]))
     assert answer["object"] == "text_completion" and answer["id"].startswith("cmpl-")
     assert answer["system_fingerprint"] == "fp_ollama"
     [choice] = answer["choices"]
@@ -79,9 +80,9 @@ def test_non_stream_with_echo_and_logprobs() -> None:
 
 def test_stream_chunks_and_usage() -> None:
     stream = CompletionStream(model="m", include_usage=True)
-    [first] = stream.translate(chunk("a", [lp("a", -1.0)]))
-    [second] = stream.translate(chunk("bc", [lp("bc", -2.0)]))
-    [last] = stream.translate(FINAL)
+    [first] = stream.translate(native_chunk(chunk("a", [lp("a", -1.0)])))
+    [second] = stream.translate(native_chunk(chunk("bc", [lp("bc", -2.0)])))
+    [last] = stream.translate(native_chunk(FINAL))
     assert first["choices"][0]["text"] == "a" and first["choices"][0]["finish_reason"] is None
     assert second["choices"][0]["logprobs"]["text_offset"] == [1]
     assert last["choices"][0] == {"text": "", "index": 0, "finish_reason": "length"}
@@ -92,6 +93,6 @@ def test_stream_chunks_and_usage() -> None:
 
 def test_stream_echo_prepended_once() -> None:
     stream = CompletionStream(model="m", echo_prompt="P:")
-    texts = [stream.translate(chunk(t))[0]["choices"][0]["text"] for t in ("x", "y")]
+    texts = [stream.translate(native_chunk(chunk(t)))[0]["choices"][0]["text"] for t in ("x", "y")]
     assert texts == ["P:x", "y"]
-    assert "usage" not in stream.translate(FINAL)[0] and stream.tail() == []
+    assert "usage" not in stream.translate(native_chunk(FINAL))[0] and stream.tail() == []

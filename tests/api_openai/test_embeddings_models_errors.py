@@ -20,6 +20,7 @@ from pollama.api.openai.errors import envelope
 from pollama.api.openai.models import model_list
 from pollama.errors import BadRequest
 from pollama.server import create_app
+from pollama.serving.embed_answer import EmbedAnswer, EmbedMetrics
 from pollama.settings import Settings
 
 
@@ -48,7 +49,7 @@ def test_base64_is_little_endian_float32() -> None:
 
 
 def test_embedding_list() -> None:
-    native = {"model": "m", "embeddings": [[1.0, 0.0], [0.0, 1.0]], "prompt_eval_count": 4}
+    native = EmbedAnswer("m", [[1.0, 0.0], [0.0, 1.0]], EmbedMetrics(1, 1, prompt_eval_count=4))
     answer = embedding_list(native, "float")
     assert answer == {
         "object": "list",

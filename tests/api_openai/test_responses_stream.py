@@ -7,6 +7,7 @@ from typing import Any
 from pollama.api.openai.requests import ResponsesRequest
 from pollama.api.openai.responses_output import ResponseShell
 from pollama.api.openai.responses_stream import ResponseStream
+from tests.fixtures.native import native_chunk
 
 CALL = {"id": "call_1", "function": {"index": 0, "name": "f", "arguments": {"x": 1}}}
 FINAL = {"done": True, "done_reason": "stop", "prompt_eval_count": 5, "eval_count": 3}
@@ -22,7 +23,7 @@ def chunk(**message: Any) -> dict[str, Any]:
 
 def stream_of(*chunks: dict[str, Any], **fields: Any) -> list[dict[str, Any]]:
     stream = ResponseStream(shell(**fields))
-    events = [event for native in chunks for event in stream.translate(native)]
+    events = [event for native in chunks for event in stream.translate(native_chunk(native))]
     return events
 
 
@@ -128,7 +129,7 @@ def test_logprobs_ride_on_the_deltas_and_the_part() -> None:
 
 def test_failure_ends_with_error_then_failed() -> None:
     stream = ResponseStream(shell())
-    stream.translate(chunk(content="Hi"))
+    stream.translate(native_chunk(chunk(content="Hi")))
     error, failed = stream.failure(500, "runner crashed")
     assert error == {
         "type": "error",
@@ -153,11 +154,13 @@ def test_the_unstreamed_answer_echoes_the_request() -> None:
         reasoning={"effort": "low"},
         metadata={"k": "v"},
     ).answer(
-        {
-            **FINAL,
-            "prompt_cache_count": 4,
-            "message": {"content": "\n", "thinking": "Hm", "tool_calls": [CALL]},
-        }
+        native_chunk(
+            {
+                **FINAL,
+                "prompt_cache_count": 4,
+                "message": {"content": "\n", "thinking": "Hm", "tool_calls": [CALL]},
+            }
+        )
     )
     assert [item["type"] for item in answer["output"]] == ["reasoning", "function_call"]
     assert answer["object"] == "response" and answer["status"] == "completed"

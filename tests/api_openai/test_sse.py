@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from pollama.api.sse import drain, event, named_event, sse_response
 from pollama.errors import PollamaError
+from pollama.serving.chunks import NativeChunk
 
 
 class Events:
@@ -81,7 +82,8 @@ def test_error_before_the_first_chunk_propagates() -> None:
 
 def test_single_answer_and_drain() -> None:
     async def main() -> bytes:
-        return await body_of(await sse_response({"done": True}, echo, list))
+        single = NativeChunk("chat", "m", "t", done=True)  # a load-only answer, say
+        return await body_of(await sse_response(single, lambda c: [{"done": c.done}], list))
 
     assert asyncio.run(main()) == b'data: {"done":true}\n\ndata: [DONE]\n\n'
     events = Events([{"n": 1}, {"n": 2}])

@@ -21,6 +21,7 @@ from pollama.go.time import parse_keep_alive
 from pollama.runner.contract import Runner
 from pollama.runner.types import EmbedResult
 from pollama.scheduler import Lease
+from pollama.serving.embed_answer import EmbedAnswer, EmbedMetrics
 from pollama.serving.embedding import fit_inputs, inputs_of, shape
 from pollama.serving.resolve import resolve
 
@@ -60,7 +61,7 @@ async def _disconnected(request: Request) -> None:
         pass
 
 
-async def embed_result(request: Request, body: EmbedRequest) -> dict[str, Any]:
+async def embed_result(request: Request, body: EmbedRequest) -> EmbedAnswer:
     """What `/api/embed` answers: L2-normalised vectors in input order, with metrics.
     `/v1/embeddings` translates into this too."""
     started = time.monotonic_ns()
@@ -71,18 +72,20 @@ async def embed_result(request: Request, body: EmbedRequest) -> dict[str, Any]:
     options = opts.effective(resolved.model.parameters, body.options, base={})
     async with await context.scheduler.acquire(resolved.ref, options, keep_alive) as lease:
         if not texts:
-            return {"model": body.model, "embeddings": []}
+            return EmbedAnswer(body.model)
         truncate = body.truncate is not False
         result = await unless_disconnected(
             request, _embed(lease.runner, texts, _input_limit(lease), truncate)
         )
-    return {
-        "model": body.model,
-        "embeddings": [shape(v, body.dimensions) for v in result.embeddings],
-        "total_duration": time.monotonic_ns() - started,
-        "load_duration": lease.load_duration_ns,
-        "prompt_eval_count": result.prompt_eval_count,
-    }
+    return EmbedAnswer(
+        body.model,
+        [shape(v, body.dimensions) for v in result.embeddings],
+        EmbedMetrics(
+            total_duration=time.monotonic_ns() - started,
+            load_duration=lease.load_duration_ns,
+            prompt_eval_count=result.prompt_eval_count,
+        ),
+    )
 
 
 @router.post("/api/embed")

@@ -7,7 +7,7 @@ import logging
 import math
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
@@ -17,6 +17,16 @@ from pollama.errors import BadRequest, PollamaError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
+E = TypeVar("E")
+
+
+@runtime_checkable
+class ToJson(Protocol):
+    """A typed answer (e.g. `serving.chunks.NativeChunk`) that becomes JSON only here, at the
+    edge."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
 
 JSON_TYPE = "application/json; charset=utf-8"
 NDJSON_TYPE = "application/x-ndjson"
@@ -42,6 +52,8 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def dumps(value: Any) -> bytes:
+    if isinstance(value, ToJson):
+        value = value.to_json()
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     try:
         return text.encode()
@@ -177,12 +189,13 @@ async def read(request: Request, model: type[T]) -> T:
 
 
 async def respond(
-    events: AsyncIterable[dict[str, Any]],
+    events: AsyncIterable[E],
     *,
     stream: bool,
-    collect: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = None,
+    collect: Callable[[list[E]], ToJson | dict[str, Any]] | None = None,
 ) -> Response:
-    """Send an event stream as NDJSON, or as one object when `stream` is false.
+    """Send an event stream as NDJSON, or as one object when `stream` is false. Events are dicts
+    or typed answers (`ToJson`, such as native chunks), made JSON only here.
 
     The first event is awaited before any byte is sent, so errors raised while preparing become a
     real HTTP status. Later errors become a final `{"error": ...}` line under the 200 already
@@ -190,7 +203,7 @@ async def respond(
     non-streamed response is the last event (create/pull/push); with it, `collect` merges them.
     """
     iterator = aiter(events)
-    pending: list[dict[str, Any]] = []
+    pending: list[E] = []
     try:
         pending.append(await anext(iterator))
     except StopAsyncIteration:

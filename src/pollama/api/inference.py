@@ -10,7 +10,7 @@ from pollama.api.http import json_response, read, respond
 from pollama.api.prepare import ChatKind, GenerateKind, Prepared, count_tokens, prepare
 from pollama.api.types import ChatRequest, GenerateRequest
 from pollama.go import time as timefmt
-from pollama.serving.generation import collect
+from pollama.serving.generation import NativeChunk, collect
 
 router = APIRouter()
 
@@ -33,10 +33,14 @@ async def count_chat_tokens(request: Request, body: ChatRequest) -> int:
     return await count_tokens(request, body)
 
 
+def _collected(events: list[NativeChunk]) -> NativeChunk | dict[str, object]:
+    return collect(events) or {}  # a stream that ended with no chunk at all: `{}`
+
+
 async def _answer(prepared: Prepared, stream: bool | None) -> Response:
-    if isinstance(prepared, dict):
+    if isinstance(prepared, NativeChunk):
         return json_response(prepared)
-    return await respond(prepared, stream=stream is not False, collect=collect)
+    return await respond(prepared, stream=stream is not False, collect=_collected)
 
 
 @router.post("/api/generate")

@@ -31,15 +31,14 @@ from pollama.scheduler import Lease
 from pollama.serving import prompts
 from pollama.serving.context_tokens import with_context
 from pollama.serving.formats import OutputFormat, decode_format
-from pollama.serving.generation import Generation, Kind, load_only, single_answer
+from pollama.serving.generation import Generation, Kind, NativeChunk, load_only, single_answer
 from pollama.serving.output import OutputSplitter, thinking_first, tool_call_tag
 from pollama.serving.resolve import Resolved, resolve
 from pollama.serving.thinking import ThinkSetting, think_setting
 from pollama.serving.tool_choice import call_grammar, forced_tool
 
-Answer = dict[str, Any]
 # A single answer (load, unload, debug render), or the native chunk stream.
-Prepared = Answer | AsyncIterator[Answer]
+Prepared = NativeChunk | AsyncIterator[NativeChunk]
 # The prompt as text (logged, shown, read by the output splitter) and as sent to the runner
 # (the same text, or token ids when the request carries a `context`).
 Rendered = tuple[str, str | list[int]]
@@ -302,7 +301,7 @@ async def prepare(request: Request, kind: RequestKind) -> Prepared:
         prompt, runner_prompt = await kind.render(resolved, template, think, lease)
         prompts.log_prompt(prompt)
         if body.debug_render_only:
-            return single_answer(kind.name, body.model, _debug_info={"rendered_template": prompt})
+            return single_answer(kind.name, body.model, debug_info={"rendered_template": prompt})
         think_on = bool(think.enabled)
         grammar = thinking_first(grammar, template, prompt=prompt, think=think_on)
         params = _params(body, runner_prompt, options, grammar)

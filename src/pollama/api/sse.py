@@ -18,13 +18,15 @@ from pollama.api.http import dumps
 from pollama.api.inference import Prepared
 from pollama.api.openai.errors import envelope
 from pollama.errors import PollamaError
+from pollama.serving.chunks import Kind, NativeChunk
+from pollama.serving.generation import collect
 
 log = logging.getLogger(__name__)
 
 SSE_TYPE = "text/event-stream"
 DONE = b"data: [DONE]\n\n"
 
-Translate = Callable[[dict[str, Any]], list[dict[str, Any]]]
+Translate = Callable[[NativeChunk], list[dict[str, Any]]]
 Frame = Callable[[dict[str, Any]], bytes]
 Failure = Callable[[int, str], list[dict[str, Any]]]
 
@@ -42,31 +44,37 @@ def envelope_failure(status: int, message: str) -> list[dict[str, Any]]:
     return [envelope(status, message)]
 
 
-async def _single(answer: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+async def _single(answer: NativeChunk) -> AsyncIterator[NativeChunk]:
     yield answer
 
 
-def native_events(prepared: Prepared) -> AsyncIterator[dict[str, Any]]:
+def native_events(prepared: Prepared) -> AsyncIterator[NativeChunk]:
     """The native chunks of a prepared request; a single answer is a one-chunk stream."""
-    if isinstance(prepared, dict):
+    if isinstance(prepared, NativeChunk):
         return _single(prepared)
     return prepared
 
 
-async def _close(events: AsyncIterator[dict[str, Any]]) -> None:
+async def _close(events: AsyncIterator[NativeChunk]) -> None:
     close = getattr(events, "aclose", None)
     if close is not None:
         with contextlib.suppress(Exception):
             await close()
 
 
-async def drain(prepared: Prepared) -> list[dict[str, Any]]:
+async def drain(prepared: Prepared) -> list[NativeChunk]:
     """All native chunks; an error midway propagates (and becomes an error status)."""
     events = native_events(prepared)
     try:
         return [chunk async for chunk in events]
     finally:
         await _close(events)
+
+
+async def answer_of(prepared: Prepared, kind: Kind) -> NativeChunk:
+    """The collected answer (see `serving.generation.collect`); a stream that ended with no
+    chunk at all reads as a blank chunk (no model, no text, no reason)."""
+    return collect(await drain(prepared)) or NativeChunk(kind, model="", created_at="")
 
 
 async def sse_response(
@@ -118,7 +126,7 @@ async def sse_response(
 class EventStream(Protocol):
     """A stream whose events name themselves by their `type` (Responses, Anthropic)."""
 
-    def translate(self, native: dict[str, Any]) -> list[dict[str, Any]]: ...
+    def translate(self, native: NativeChunk) -> list[dict[str, Any]]: ...
 
     def failure(self, status: int, message: str) -> list[dict[str, Any]]: ...
 

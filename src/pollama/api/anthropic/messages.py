@@ -13,9 +13,8 @@ from pollama.api.anthropic.translate import count_request, messages_chat_request
 from pollama.api.context import context_of
 from pollama.api.http import json_response, read
 from pollama.api.inference import count_chat_tokens, prepare_chat
-from pollama.api.sse import drain, named_sse_response
+from pollama.api.sse import answer_of, named_sse_response
 from pollama.api.types import ChatRequest
-from pollama.serving.generation import collect
 from pollama.serving.resolve import resolve
 
 router = APIRouter()
@@ -39,7 +38,7 @@ async def messages(request: Request) -> Response:
     if body.stream:
         stream = MessageStream(model=body.model)
         return await named_sse_response(prepared, stream)
-    answer = collect(await drain(prepared))
+    answer = await answer_of(prepared, "chat")
     return json_response(message(answer, id=message_id(), model=body.model))
 
 

@@ -6,28 +6,34 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from pollama.serving.chunks import NativeChunk
+
 
 def message_id() -> str:
     return f"msg_{secrets.token_hex(12)}"
 
 
-def stop_reason(native_final: dict[str, Any], *, tool_calls: bool) -> str:
+def stop_reason(native_final: NativeChunk, *, tool_calls: bool) -> str:
     if tool_calls:
         return "tool_use"
-    if native_final.get("done_reason") == "length":
+    if native_final.done_reason == "length":
         return "max_tokens"
     return "end_turn"
 
 
-def usage(native_final: dict[str, Any]) -> dict[str, int]:
-    """Anthropic counts cache reads apart from `input_tokens`; their sum is the whole prompt."""
-    prompt = int(native_final.get("prompt_eval_count") or 0)
-    cached = min(int(native_final.get("prompt_cache_count") or 0), prompt)
+def usage(native_final: NativeChunk | None) -> dict[str, int]:
+    """Anthropic counts cache reads apart from `input_tokens`; their sum is the whole prompt.
+    Before the answer (None) every count is zero."""
+    metrics, cache = (
+        (native_final.metrics, native_final.prompt_cache_count) if native_final else (None, 0)
+    )
+    prompt = metrics.prompt_eval_count if metrics else 0
+    cached = min(cache, prompt)
     return {
         "input_tokens": prompt - cached,
         "cache_read_input_tokens": cached,
         "cache_creation_input_tokens": 0,
-        "output_tokens": int(native_final.get("eval_count") or 0),
+        "output_tokens": metrics.eval_count if metrics else 0,
     }
 
 
@@ -58,19 +64,18 @@ def envelope(id: str, model: str, content: list[dict[str, Any]]) -> dict[str, An
         "content": content,
         "stop_reason": None,
         "stop_sequence": None,
-        "usage": usage({}),
+        "usage": usage(None),
     }
 
 
-def message(native: dict[str, Any], *, id: str, model: str) -> dict[str, Any]:
+def message(native: NativeChunk, *, id: str, model: str) -> dict[str, Any]:
     """The non-streamed answer from the collected native answer. Whitespace before tool calls
     is left out, as the stream leaves it out."""
-    source = native.get("message") or {}
-    calls = source.get("tool_calls") or []
-    content = source.get("content", "")
+    calls = native.tool_calls
+    content = native.content
     blocks = []
-    if source.get("thinking"):
-        blocks.append(thinking_block(source["thinking"]))
+    if native.thinking:
+        blocks.append(thinking_block(native.thinking))
     if content.strip() or (content and not calls):
         blocks.append(text_block(content))
     blocks.extend(tool_use_block(call) for call in calls)

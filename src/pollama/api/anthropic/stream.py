@@ -23,6 +23,7 @@ from pollama.api.anthropic.output import (
     usage,
 )
 from pollama.api.openai.common import arguments_json
+from pollama.serving.chunks import NativeChunk
 
 _DELTAS = {"thinking": ("thinking_delta", "thinking"), "text": ("text_delta", "text")}
 
@@ -37,23 +38,22 @@ class MessageStream:
     _held: str = ""  # whitespace not yet shown: it opens a text block only if text follows
     _calls: int = 0
 
-    def translate(self, native: dict[str, Any]) -> list[dict[str, Any]]:
+    def translate(self, native: NativeChunk) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         if not self._started:
             self._started = True
             events.append({"type": "message_start", "message": envelope(self.id, self.model, [])})
-        message = native.get("message") or {}
-        if message.get("thinking"):
-            events += self._delta("thinking", message["thinking"])
-        content = message.get("content", "")
+        if native.thinking:
+            events += self._delta("thinking", native.thinking)
+        content = native.content
         if content and not content.strip() and self._open != "text":
             self._held += content
         elif content:
             content, self._held = self._held + content, ""
             events += self._delta("text", content)
-        for call in message.get("tool_calls") or []:
+        for call in native.tool_calls:
             events += self._tool_use(call)
-        if native.get("done"):
+        if native.done:
             events += self._finish(native)
         return events
 
@@ -94,7 +94,7 @@ class MessageStream:
         self._open = "tool_use"
         return events + self._close()
 
-    def _finish(self, native: dict[str, Any]) -> list[dict[str, Any]]:
+    def _finish(self, native: NativeChunk) -> list[dict[str, Any]]:
         events = []
         if self._held and not self._calls:
             events += self._delta("text", self._held)

@@ -10,8 +10,7 @@ from pollama.api.inference import prepare_chat
 from pollama.api.openai.chat_request import chat_request
 from pollama.api.openai.chat_response import ChatStream, chat_completion
 from pollama.api.openai.requests import ChatCompletionRequest
-from pollama.api.sse import drain, sse_response
-from pollama.serving.generation import collect
+from pollama.api.sse import answer_of, sse_response
 
 router = APIRouter()
 
@@ -24,5 +23,5 @@ async def chat_completions(request: Request) -> Response:
     stream = ChatStream(model=body.model, include_usage=body.include_usage)
     if body.stream:
         return await sse_response(prepared, stream.translate, stream.tail)
-    answer = collect(await drain(prepared))
+    answer = await answer_of(prepared, "chat")
     return json_response(chat_completion(answer, id=stream.id, created=stream.created))

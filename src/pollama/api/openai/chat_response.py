@@ -14,15 +14,15 @@ from pollama.api.openai.common import (
     unix_now,
     usage,
 )
+from pollama.serving.chunks import NativeChunk
 
 
-def chat_completion(native: dict[str, Any], *, id: str, created: int) -> dict[str, Any]:
+def chat_completion(native: NativeChunk, *, id: str, created: int) -> dict[str, Any]:
     """The non-streamed answer from the collected native answer."""
-    source = native.get("message") or {}
-    calls = [openai_tool_call(c, i) for i, c in enumerate(source.get("tool_calls") or [])]
-    message: dict[str, Any] = {"role": "assistant", "content": source.get("content", "")}
-    if source.get("thinking"):
-        message["reasoning"] = source["thinking"]
+    calls = [openai_tool_call(c, i) for i, c in enumerate(native.tool_calls)]
+    message: dict[str, Any] = {"role": "assistant", "content": native.content}
+    if native.thinking:
+        message["reasoning"] = native.thinking
     if calls:
         message["tool_calls"] = calls
     choice: dict[str, Any] = {
@@ -30,13 +30,13 @@ def chat_completion(native: dict[str, Any], *, id: str, created: int) -> dict[st
         "message": message,
         "finish_reason": finish_reason(native, tool_calls=bool(calls)),
     }
-    if native.get("logprobs"):
-        choice["logprobs"] = chat_logprobs(native["logprobs"])
+    if native.logprobs:
+        choice["logprobs"] = chat_logprobs(native.logprobs)
     return {
         "id": id,
         "object": "chat.completion",
         "created": created,
-        "model": native.get("model", ""),
+        "model": native.model,
         "system_fingerprint": SYSTEM_FINGERPRINT,
         "choices": [choice],
         "usage": usage(native),
@@ -55,7 +55,7 @@ class ChatStream:
     created: int = field(default_factory=unix_now)
     _role_sent: bool = False
     _calls_seen: int = 0
-    _final: dict[str, Any] | None = None
+    _final: NativeChunk | None = None
 
     def _chunk(self, delta: dict[str, Any], reason: str | None = None) -> dict[str, Any]:
         return {
@@ -73,19 +73,17 @@ class ChatStream:
         self._role_sent = True
         return {"role": "assistant", **fields}
 
-    def translate(self, native: dict[str, Any]) -> list[dict[str, Any]]:
-        if native.get("done"):
+    def translate(self, native: NativeChunk) -> list[dict[str, Any]]:
+        if native.done:
             self._final = native
             reason = finish_reason(native, tool_calls=self._calls_seen > 0)
             return [self._chunk({}, reason)]
-        message = native.get("message") or {}
         out: list[dict[str, Any]] = []
-        if message.get("thinking"):
-            out.append(self._chunk(self._delta({"reasoning": message["thinking"]})))
-        content = message.get("content", "")
+        if native.thinking:
+            out.append(self._chunk(self._delta({"reasoning": native.thinking})))
+        content = native.content
         calls = [
-            openai_tool_call(call, self._calls_seen + i)
-            for i, call in enumerate(message.get("tool_calls") or [])
+            openai_tool_call(call, self._calls_seen + i) for i, call in enumerate(native.tool_calls)
         ]
         self._calls_seen += len(calls)
         if content or calls or not out:
@@ -93,8 +91,8 @@ class ChatStream:
             if calls:
                 fields["tool_calls"] = calls
             out.append(self._chunk(self._delta(fields)))
-        if native.get("logprobs"):
-            out[-1]["choices"][0]["logprobs"] = chat_logprobs(native["logprobs"])
+        if native.logprobs:
+            out[-1]["choices"][0]["logprobs"] = chat_logprobs(native.logprobs)
         return out
 
     def tail(self) -> list[dict[str, Any]]:

@@ -10,6 +10,8 @@ from typing import Any
 
 from pollama.api.openai.requests import SamplingFields
 from pollama.errors import BadRequest
+from pollama.runner.types import TokenLogprob, TopLogprob
+from pollama.serving.chunks import NativeChunk
 
 SYSTEM_FINGERPRINT = "fp_ollama"
 
@@ -23,9 +25,9 @@ def unix_now() -> int:
     return int(time.time())
 
 
-def usage(native_final: dict[str, Any]) -> dict[str, int]:
-    prompt = int(native_final.get("prompt_eval_count") or 0)
-    completion = int(native_final.get("eval_count") or 0)
+def usage(native_final: NativeChunk) -> dict[str, int]:
+    prompt = native_final.metrics.prompt_eval_count
+    completion = native_final.metrics.eval_count
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -33,8 +35,8 @@ def usage(native_final: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def finish_reason(native_final: dict[str, Any], *, tool_calls: bool = False) -> str | None:
-    reason = native_final.get("done_reason") or None
+def finish_reason(native_final: NativeChunk, *, tool_calls: bool = False) -> str | None:
+    reason = native_final.done_reason or None
     if reason == "stop" and tool_calls:
         return "tool_calls"
     return reason
@@ -91,18 +93,13 @@ def openai_tool_call(call: dict[str, Any], fallback_index: int) -> dict[str, Any
     }
 
 
-def _top_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "token": entry.get("token", ""),
-        "logprob": entry.get("logprob", 0.0),
-        "bytes": entry.get("bytes"),
-    }
+def _top_entry(entry: TokenLogprob | TopLogprob) -> dict[str, Any]:
+    return {"token": entry.token, "logprob": entry.logprob, "bytes": entry.bytes}
 
 
-def chat_logprobs(native: list[dict[str, Any]]) -> dict[str, Any]:
+def chat_logprobs(native: list[TokenLogprob]) -> dict[str, Any]:
     """Native logprobs as `choices[].logprobs` of a chat completion: `{"content": [...]}`."""
     content = [
-        {**_top_entry(e), "top_logprobs": [_top_entry(t) for t in e.get("top_logprobs") or []]}
-        for e in native
+        {**_top_entry(e), "top_logprobs": [_top_entry(t) for t in e.top_logprobs]} for e in native
     ]
     return {"content": content}

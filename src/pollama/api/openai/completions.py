@@ -21,10 +21,11 @@ from pollama.api.openai.common import (
     usage,
 )
 from pollama.api.openai.requests import CompletionRequest
-from pollama.api.sse import drain, sse_response
+from pollama.api.sse import answer_of, sse_response
 from pollama.api.types import GenerateRequest
 from pollama.errors import BadRequest
-from pollama.serving.generation import collect
+from pollama.runner.types import TokenLogprob
+from pollama.serving.chunks import NativeChunk
 
 router = APIRouter()
 
@@ -66,15 +67,14 @@ class TextLogprobs:
     top_logprobs: list[dict[str, float]] = field(default_factory=list)
     text_offset: list[int] = field(default_factory=list)
 
-    def add(self, native: list[dict[str, Any]]) -> dict[str, Any]:
+    def add(self, native: list[TokenLogprob]) -> dict[str, Any]:
         """Record native logprobs; returns just these as the OpenAI object."""
         part = TextLogprobs(self.offset)
         for entry in native:
-            token = entry.get("token", "")
+            token = entry.token
             part.tokens.append(token)
-            part.token_logprobs.append(entry.get("logprob", 0.0))
-            top = entry.get("top_logprobs") or []
-            part.top_logprobs.append({t.get("token", ""): t.get("logprob", 0.0) for t in top})
+            part.token_logprobs.append(entry.logprob)
+            part.top_logprobs.append({t.token: t.logprob for t in entry.top_logprobs})
             part.text_offset.append(part.offset)
             part.offset += len(token)
         self.offset = part.offset
@@ -104,13 +104,13 @@ class CompletionStream:
     created: int = field(default_factory=unix_now)
     _echoed: bool = False
     _logprobs: TextLogprobs = field(default_factory=TextLogprobs)
-    _final: dict[str, Any] | None = None
+    _final: NativeChunk | None = None
 
     def __post_init__(self) -> None:
         self._logprobs.offset = len(self.echo_prompt)
 
-    def _text(self, native: dict[str, Any]) -> str:
-        text = native.get("response", "")
+    def _text(self, native: NativeChunk) -> str:
+        text = native.content
         if not self._echoed:
             self._echoed = True
             return self.echo_prompt + text
@@ -126,14 +126,14 @@ class CompletionStream:
             "choices": choices,
         }
 
-    def translate(self, native: dict[str, Any]) -> list[dict[str, Any]]:
+    def translate(self, native: NativeChunk) -> list[dict[str, Any]]:
         reason = None
-        if native.get("done"):
+        if native.done:
             self._final = native
             reason = finish_reason(native)
         choice: dict[str, Any] = {"text": self._text(native), "index": 0, "finish_reason": reason}
-        if native.get("logprobs"):
-            choice["logprobs"] = self._logprobs.add(native["logprobs"])
+        if native.logprobs:
+            choice["logprobs"] = self._logprobs.add(native.logprobs)
         chunk = self._object([choice])
         if self.include_usage:
             chunk["usage"] = dict(_ZERO_USAGE)
@@ -146,15 +146,15 @@ class CompletionStream:
         chunk["usage"] = usage(self._final)
         return [chunk]
 
-    def completion(self, native: dict[str, Any]) -> dict[str, Any]:
+    def completion(self, native: NativeChunk) -> dict[str, Any]:
         """The non-streamed answer from the collected native answer."""
         choice: dict[str, Any] = {
             "text": self._text(native),
             "index": 0,
             "finish_reason": finish_reason(native),
         }
-        if native.get("logprobs"):
-            self._logprobs.add(native["logprobs"])
+        if native.logprobs:
+            self._logprobs.add(native.logprobs)
             choice["logprobs"] = self._logprobs.as_dict()
         answer = self._object([choice])
         answer["usage"] = usage(native)
@@ -172,4 +172,4 @@ async def completions(request: Request) -> Response:
     )
     if body.stream:
         return await sse_response(prepared, stream.translate, stream.tail)
-    return json_response(stream.completion(collect(await drain(prepared))))
+    return json_response(stream.completion(await answer_of(prepared, "generate")))

@@ -14,6 +14,7 @@ from pollama.api.http import json_response, read
 from pollama.api.openai.requests import EmbeddingRequest
 from pollama.api.types import EmbedRequest
 from pollama.errors import BadRequest
+from pollama.serving.embed_answer import EmbedAnswer
 
 router = APIRouter()
 
@@ -46,20 +47,20 @@ def base64_floats(vector: list[float]) -> str:
     return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
 
 
-def embedding_list(native: dict[str, Any], encoding: str) -> dict[str, Any]:
+def embedding_list(native: EmbedAnswer, encoding: str) -> dict[str, Any]:
     data = [
         {
             "object": "embedding",
             "embedding": base64_floats(vector) if encoding == "base64" else vector,
             "index": index,
         }
-        for index, vector in enumerate(native.get("embeddings") or [])
+        for index, vector in enumerate(native.embeddings)
     ]
-    tokens = int(native.get("prompt_eval_count") or 0)
+    tokens = native.metrics.prompt_eval_count if native.metrics else 0
     return {
         "object": "list",
         "data": data,
-        "model": native.get("model", ""),
+        "model": native.model,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
     }
 

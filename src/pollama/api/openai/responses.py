@@ -12,8 +12,7 @@ from pollama.api.openai.requests import ResponsesRequest
 from pollama.api.openai.responses_output import ResponseShell
 from pollama.api.openai.responses_request import responses_chat_request
 from pollama.api.openai.responses_stream import ResponseStream
-from pollama.api.sse import drain, named_sse_response
-from pollama.serving.generation import collect
+from pollama.api.sse import answer_of, named_sse_response
 
 router = APIRouter()
 
@@ -26,4 +25,4 @@ async def responses(request: Request) -> Response:
     if body.stream:
         stream = ResponseStream(shell)
         return await named_sse_response(prepared, stream)
-    return json_response(shell.answer(collect(await drain(prepared))))
+    return json_response(shell.answer(await answer_of(prepared, "chat")))

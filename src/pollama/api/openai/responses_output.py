@@ -9,6 +9,8 @@ from typing import Any
 
 from pollama.api.openai.common import arguments_json, chat_logprobs, unix_now
 from pollama.api.openai.requests import ResponsesRequest
+from pollama.runner.types import TokenLogprob
+from pollama.serving.chunks import NativeChunk
 
 
 def new_id(prefix: str) -> str:
@@ -55,41 +57,40 @@ def function_call_item(call: dict[str, Any], *, status: str = "completed") -> di
     }
 
 
-def token_logprobs(native: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+def token_logprobs(native: list[TokenLogprob]) -> list[dict[str, Any]]:
     return chat_logprobs(native)["content"] if native else []
 
 
-def output_items(native: dict[str, Any]) -> list[dict[str, Any]]:
+def output_items(native: NativeChunk) -> list[dict[str, Any]]:
     """The items of a collected native answer: reasoning, then the message (left out when the
     answer is only tool calls), then one item per call."""
-    message = native.get("message") or {}
-    calls = message.get("tool_calls") or []
-    content = message.get("content", "")
+    calls = native.tool_calls
+    content = native.content
     items = []
-    if message.get("thinking"):
-        items.append(reasoning_item(new_id("rs"), message["thinking"]))
+    if native.thinking:
+        items.append(reasoning_item(new_id("rs"), native.thinking))
     if content.strip() or not calls:
-        logprobs = token_logprobs(native.get("logprobs"))
+        logprobs = token_logprobs(native.logprobs)
         items.append(message_item(new_id("msg"), content, logprobs=logprobs))
     items.extend(function_call_item(call) for call in calls)
     return items
 
 
-def response_usage(native_final: dict[str, Any]) -> dict[str, Any]:
-    prompt = int(native_final.get("prompt_eval_count") or 0)
-    completion = int(native_final.get("eval_count") or 0)
+def response_usage(native_final: NativeChunk) -> dict[str, Any]:
+    prompt = native_final.metrics.prompt_eval_count
+    completion = native_final.metrics.eval_count
     return {
         "input_tokens": prompt,
-        "input_tokens_details": {"cached_tokens": int(native_final.get("prompt_cache_count") or 0)},
+        "input_tokens_details": {"cached_tokens": native_final.prompt_cache_count},
         "output_tokens": completion,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": prompt + completion,
     }
 
 
-def final_status(native_final: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+def final_status(native_final: NativeChunk) -> tuple[str, dict[str, Any] | None]:
     """`completed`, or `incomplete` with its reason when generation hit `max_output_tokens`."""
-    if native_final.get("done_reason") == "length":
+    if native_final.done_reason == "length":
         return "incomplete", {"reason": "max_output_tokens"}
     return "completed", None
 
@@ -150,7 +151,7 @@ class ResponseShell:
             "user": None,
         }
 
-    def answer(self, native: dict[str, Any]) -> dict[str, Any]:
+    def answer(self, native: NativeChunk) -> dict[str, Any]:
         """The non-streamed response from the collected native answer."""
         status, incomplete = final_status(native)
         return self.object(

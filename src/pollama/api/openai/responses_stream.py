@@ -25,6 +25,7 @@ from pollama.api.openai.responses_output import (
     response_usage,
     token_logprobs,
 )
+from pollama.serving.chunks import NativeChunk
 
 
 @dataclass
@@ -58,21 +59,20 @@ class ResponseStream:
     def _index(self) -> int:
         return len(self._output)
 
-    def translate(self, native: dict[str, Any]) -> list[dict[str, Any]]:
+    def translate(self, native: NativeChunk) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         if not self._started:
             self._started = True
             opening = self.shell.object("in_progress", [])
             events.append(self._event("response.created", response=opening))
             events.append(self._event("response.in_progress", response=opening))
-        message = native.get("message") or {}
-        if message.get("thinking"):
-            events += self._thinking(message["thinking"])
-        if message.get("content"):
-            events += self._content(message["content"], token_logprobs(native.get("logprobs")))
-        for call in message.get("tool_calls") or []:
+        if native.thinking:
+            events += self._thinking(native.thinking)
+        if native.content:
+            events += self._content(native.content, token_logprobs(native.logprobs))
+        for call in native.tool_calls:
             events += self._call(call)
-        if native.get("done"):
+        if native.done:
             events += self._finish(native)
         return events
 
@@ -180,7 +180,7 @@ class ResponseStream:
             self._event("response.output_item.done", output_index=where["output_index"], item=done),
         ]
 
-    def _finish(self, native: dict[str, Any]) -> list[dict[str, Any]]:
+    def _finish(self, native: NativeChunk) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         if not self._saw_message and not self._saw_calls:
             # An answer that is only whitespace (or nothing) is still a message, as unstreamed.
