@@ -16,10 +16,12 @@ from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
 from pollama import __version__
-from pollama.api import anthropic, embed, inference, models, openai, system
+from pollama.api import embed, inference, models, system
 from pollama.api import registry as registry_routes
+from pollama.api.anthropic.messages import router as anthropic_router
 from pollama.api.context import ServerContext
 from pollama.api.error_shapes import error_for
+from pollama.api.openai.routes import router as openai_router
 from pollama.connection import protocol_class
 from pollama.errors import BadRequest, PollamaError
 from pollama.go.net import join_host_port
@@ -79,8 +81,8 @@ def create_app(
     app.include_router(inference.router)
     app.include_router(embed.router)
     app.include_router(registry_routes.router)
-    app.include_router(anthropic.router)
-    app.include_router(openai.router)
+    app.include_router(anthropic_router)
+    app.include_router(openai_router)
 
     @app.exception_handler(PollamaError)
     async def pollama_error(request: Request, exc: PollamaError) -> Response:

@@ -7,14 +7,16 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from pollama.api import anthropic, openai
+from pollama.api.anthropic import dialect
+from pollama.api.anthropic import errors as anthropic_errors
 from pollama.api.http import error_response, json_response
+from pollama.api.openai import errors as openai_errors
 from pollama.errors import PollamaError
 
 
 def error_for(request: Request, error: PollamaError) -> Response:
-    if anthropic.dialect.wants_anthropic(request):
-        return json_response(anthropic.errors.envelope(error.status, error.message), error.status)
-    if openai.errors.is_openai_path(request.url.path):
-        return json_response(openai.errors.envelope(error.status, error.message), error.status)
+    if dialect.wants_anthropic(request):
+        return json_response(anthropic_errors.envelope(error.status, error.message), error.status)
+    if openai_errors.is_openai_path(request.url.path):
+        return json_response(openai_errors.envelope(error.status, error.message), error.status)
     return error_response(error)

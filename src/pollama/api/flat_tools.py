@@ -1,8 +1,10 @@
 """Tools declared flat (`{type, name, description, <schema>}`), as the Responses and Anthropic
-APIs declare them, turned into native ones, which nest a `function`."""
+APIs declare them, turned into native ones, which nest a `function`; and native call arguments
+as the JSON string the OpenAI-style APIs carry."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pollama.errors import BadRequest
@@ -31,3 +33,8 @@ def nested_tools(
             function["parameters"] = tool[schema_key]
         out.append({"type": "function", "function": function})
     return out
+
+
+def arguments_json(arguments: Any) -> str:
+    """Native tool-call arguments (an object) as the JSON string OpenAI carries."""
+    return json.dumps(arguments, separators=(",", ":"), ensure_ascii=False)

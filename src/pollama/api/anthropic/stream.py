@@ -22,7 +22,7 @@ from pollama.api.anthropic.output import (
     tool_use_block,
     usage,
 )
-from pollama.api.openai.common import arguments_json
+from pollama.api.flat_tools import arguments_json
 from pollama.serving.chunks import NativeChunk
 
 _DELTAS = {"thinking": ("thinking_delta", "thinking"), "text": ("text_delta", "text")}

@@ -1,15 +1,3 @@
 """The OpenAI-compatible `/v1` API: a translator into the native handlers
-(Ollama's openai/openai.go and middleware/openai.go)."""
-
-from __future__ import annotations
-
-from fastapi import APIRouter
-
-from pollama.api.openai import chat, completions, embeddings, models, responses
-
-router = APIRouter()
-router.include_router(chat.router)
-router.include_router(completions.router)
-router.include_router(embeddings.router)
-router.include_router(models.router)
-router.include_router(responses.router)
+(Ollama's openai/openai.go and middleware/openai.go). The routes are gathered in `routes`;
+this package imports nothing, so importing one of its modules never drags in the others."""

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from typing import Any
 
+from pollama.api.flat_tools import arguments_json
 from pollama.api.openai.requests import SamplingFields
 from pollama.errors import BadRequest
 from pollama.runner.types import TokenLogprob, TopLogprob
@@ -72,11 +72,6 @@ def sampling_options(body: SamplingFields, *, num_predict: int | None) -> dict[s
     }
     options.update({key: value for key, value in optional.items() if value is not None})
     return options
-
-
-def arguments_json(arguments: Any) -> str:
-    """Native tool-call arguments (an object) as the JSON string OpenAI carries."""
-    return json.dumps(arguments, separators=(",", ":"), ensure_ascii=False)
 
 
 def openai_tool_call(call: dict[str, Any], fallback_index: int) -> dict[str, Any]:

@@ -7,7 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from pollama.api.openai.common import arguments_json, chat_logprobs, unix_now
+from pollama.api.flat_tools import arguments_json
+from pollama.api.openai.common import chat_logprobs, unix_now
 from pollama.api.openai.requests import ResponsesRequest
 from pollama.runner.types import TokenLogprob
 from pollama.serving.chunks import NativeChunk
