@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from pollama.go.time import format_seconds
-from pollama.http_guards import allowed_origins
+from pollama.server.guards import allowed_origins
 from pollama.settings import Settings
 
 _LEVEL_NAMES = {0: "INFO", 1: "DEBUG", 2: "TRACE"}

@@ -19,7 +19,7 @@ from pollama.api.openai.embeddings import (
 from pollama.api.openai.errors import envelope
 from pollama.api.openai.models import model_list
 from pollama.errors import BadRequest
-from pollama.server import create_app
+from pollama.server.app import create_app
 from pollama.serving.embed_answer import EmbedAnswer, EmbedMetrics
 from pollama.settings import Settings
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.responses import StreamingResponse
 
-from pollama.api.sse import drain, event, named_event, sse_response
 from pollama.errors import PollamaError
+from pollama.server.sse import drain, event, named_event, sse_response
 from pollama.serving.chunks import NativeChunk
 
 

@@ -42,7 +42,7 @@ from fastapi.testclient import TestClient
 from pollama.runner.scripted import ScriptedRunner, ScriptedRunners
 from pollama.runner.types import GenerateParams
 from pollama.scheduler import Scheduler
-from pollama.server import create_app
+from pollama.server.app import create_app
 from pollama.settings import Settings
 from pollama.store import Store
 from tests.fixtures.synthetic_gguf import write_tiny_gguf

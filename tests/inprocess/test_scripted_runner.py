@@ -89,7 +89,7 @@ def test_the_factory_shares_one_vocabulary_and_can_refuse() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["pollama.server", "pollama.runner.contract", "pollama.runner.scripted"]
+    "module", ["pollama.server.app", "pollama.runner.contract", "pollama.runner.scripted"]
 )
 def test_importing_the_server_side_never_loads_llama_cpp(module: str) -> None:
     code = f"import sys, {module}; assert 'llama_cpp' not in sys.modules, 'llama_cpp loaded'"

@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pollama.names import Name
-from pollama.server import create_app
+from pollama.server.app import create_app
 from pollama.settings import Settings
 from pollama.store import Store
 from pollama.store.oserrors import StoreWriteError

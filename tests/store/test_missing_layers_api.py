@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from pollama.errors import PollamaError
 from pollama.scheduler import Scheduler
-from pollama.server import create_app
+from pollama.server.app import create_app
 from pollama.settings import Settings
 from tests.fixtures.synthetic_gguf import write_tiny_gguf
 

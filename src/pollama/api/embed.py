@@ -13,14 +13,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from pollama import options as opts
-from pollama.api.context import context_of
-from pollama.api.http import json_response, read
 from pollama.api.types import EmbeddingsRequest, EmbedRequest
 from pollama.errors import RequestCanceled
 from pollama.go.time import parse_keep_alive
 from pollama.runner.contract import Runner
 from pollama.runner.types import EmbedResult
 from pollama.scheduler import Lease
+from pollama.server.context import context_of
+from pollama.server.http import json_response, read
 from pollama.serving.embed_answer import EmbedAnswer, EmbedMetrics
 from pollama.serving.embedding import fit_inputs, inputs_of, shape
 from pollama.serving.resolve import resolve

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from pollama.api.context import context_of
-from pollama.api.http import json_response, read, respond
 from pollama.api.prepare import ChatKind, GenerateKind, Prepared, count_tokens, prepare
 from pollama.api.types import ChatRequest, GenerateRequest
 from pollama.go import time as timefmt
+from pollama.server.context import context_of
+from pollama.server.http import json_response, read, respond
 from pollama.serving.generation import NativeChunk, collect
 
 router = APIRouter()

@@ -11,8 +11,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from pollama.api.context import context_of
-from pollama.api.http import json_response, read, respond
 from pollama.api.registry import missing_base_pull, then
 from pollama.api.types import CopyRequest, CreateRequest, DeleteRequest, ShowRequest
 from pollama.errors import BadRequest, NotFound
@@ -20,6 +18,8 @@ from pollama.models import views
 from pollama.models.create import CreateInput
 from pollama.models.manage import copy_model, delete_model
 from pollama.names import Name
+from pollama.server.context import context_of
+from pollama.server.http import json_response, read, respond
 from pollama.store.blobs import parse_digest
 
 router = APIRouter()

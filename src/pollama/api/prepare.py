@@ -21,13 +21,13 @@ from fastapi import Request
 
 from pollama import options as opts
 from pollama import templates
-from pollama.api.context import context_of
-from pollama.api.disconnect import cancel_on_disconnect
 from pollama.api.types import ChatRequest, GenerateRequest, InferenceRequest
 from pollama.errors import BadRequest
 from pollama.go.time import parse_keep_alive
 from pollama.runner.types import GenerateParams
 from pollama.scheduler import Lease
+from pollama.server.context import context_of
+from pollama.server.disconnect import cancel_on_disconnect
 from pollama.serving import prompts
 from pollama.serving.context_tokens import with_context
 from pollama.serving.formats import OutputFormat, decode_format

@@ -9,11 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from pollama.api.context import context_of
-from pollama.api.http import read, respond
 from pollama.api.types import Request as RequestBody
 from pollama.names import Name
 from pollama.registry import Registry
+from pollama.server.context import context_of
+from pollama.server.http import read, respond
 
 router = APIRouter()
 

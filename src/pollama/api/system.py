@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse, Response
 
-from pollama.api.http import json_response
+from pollama.server.http import json_response
 
 # The Ollama API level pollama speaks: clients gate features on this number.
 OLLAMA_API_VERSION = "0.33.0"

@@ -86,12 +86,12 @@ def serve(stop: bool) -> None:
     from pollama.settings import Settings
 
     if stop:
-        from pollama.pidfile import stop_server
+        from pollama.server.pidfile import stop_server
 
         pid = stop_server(Settings.from_env())
         console.print(f"stopped pollama server (pid {pid})", markup=False)
         return
-    from pollama.server import serve as run_server
+    from pollama.server.app import serve as run_server
 
     run_server(Settings.from_env())
 

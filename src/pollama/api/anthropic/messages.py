@@ -10,11 +10,11 @@ from pollama.api.anthropic.output import message, message_id
 from pollama.api.anthropic.requests import MessagesRequest, PromptFields
 from pollama.api.anthropic.stream import MessageStream
 from pollama.api.anthropic.translate import count_request, messages_chat_request
-from pollama.api.context import context_of
-from pollama.api.http import json_response, read
 from pollama.api.inference import count_chat_tokens, prepare_chat
-from pollama.api.sse import answer_of, named_sse_response
 from pollama.api.types import ChatRequest
+from pollama.server.context import context_of
+from pollama.server.http import json_response, read
+from pollama.server.sse import answer_of, named_sse_response
 from pollama.serving.resolve import resolve
 
 router = APIRouter()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from pollama.api.http import json_response, read
 from pollama.api.inference import prepare_chat
 from pollama.api.openai.chat_request import chat_request
 from pollama.api.openai.chat_response import ChatStream, chat_completion
 from pollama.api.openai.requests import ChatCompletionRequest
-from pollama.api.sse import answer_of, sse_response
+from pollama.server.http import json_response, read
+from pollama.server.sse import answer_of, sse_response
 
 router = APIRouter()
 

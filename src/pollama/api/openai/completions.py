@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from pollama.api.http import json_response, read
 from pollama.api.inference import prepare_generate
 from pollama.api.openai.common import (
     SYSTEM_FINGERPRINT,
@@ -21,10 +20,11 @@ from pollama.api.openai.common import (
     usage,
 )
 from pollama.api.openai.requests import CompletionRequest
-from pollama.api.sse import answer_of, sse_response
 from pollama.api.types import GenerateRequest
 from pollama.errors import BadRequest
 from pollama.runner.types import TokenLogprob
+from pollama.server.http import json_response, read
+from pollama.server.sse import answer_of, sse_response
 from pollama.serving.chunks import NativeChunk
 
 router = APIRouter()

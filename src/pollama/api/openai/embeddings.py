@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from pollama.api.embed import embed_result
-from pollama.api.http import json_response, read
 from pollama.api.openai.requests import EmbeddingRequest
 from pollama.api.types import EmbedRequest
 from pollama.errors import BadRequest
+from pollama.server.http import json_response, read
 from pollama.serving.embed_answer import EmbedAnswer
 
 router = APIRouter()

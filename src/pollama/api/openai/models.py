@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from pollama.api.anthropic.dialect import wants_anthropic
 from pollama.api.anthropic.models import model_info, model_page
-from pollama.api.context import context_of
-from pollama.api.http import json_response
 from pollama.errors import NotFound
 from pollama.names import Name
+from pollama.server.context import context_of
+from pollama.server.http import json_response
 from pollama.store import Model
 
 router = APIRouter()

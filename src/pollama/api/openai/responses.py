@@ -6,13 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from pollama.api.http import json_response, read
 from pollama.api.inference import prepare_chat
 from pollama.api.openai.requests import ResponsesRequest
 from pollama.api.openai.responses_output import ResponseShell
 from pollama.api.openai.responses_request import responses_chat_request
 from pollama.api.openai.responses_stream import ResponseStream
-from pollama.api.sse import answer_of, named_sse_response
+from pollama.server.http import json_response, read
+from pollama.server.sse import answer_of, named_sse_response
 
 router = APIRouter()
 

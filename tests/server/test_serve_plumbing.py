@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pollama.errors import PollamaError
-from pollama.listen import ListenError, bind
-from pollama.middleware import BodyLimitMiddleware
-from pollama.pidfile import pid_file, pid_path, read_pid, stop_server
-from pollama.request_log import gin_line
-from pollama.server import create_app
+from pollama.server.app import create_app
+from pollama.server.listen import ListenError, bind
+from pollama.server.middleware import BodyLimitMiddleware
+from pollama.server.pidfile import pid_file, pid_path, read_pid, stop_server
+from pollama.server.request_log import gin_line
 from pollama.settings import Settings
 
 WHEN = datetime(2024, 5, 1, 12, 0, 0)

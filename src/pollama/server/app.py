@@ -19,23 +19,23 @@ from pollama import __version__
 from pollama.api import embed, inference, models, system
 from pollama.api import registry as registry_routes
 from pollama.api.anthropic.messages import router as anthropic_router
-from pollama.api.context import ServerContext
-from pollama.api.error_shapes import error_for
 from pollama.api.openai.routes import router as openai_router
-from pollama.connection import protocol_class
 from pollama.errors import BadRequest, PollamaError
 from pollama.go.net import join_host_port
-from pollama.http_guards import allowed_origins
-from pollama.listen import bind
-from pollama.middleware import BodyLimitMiddleware, ErrorBoundary, GuardMiddleware
 from pollama.models.create import Creator
-from pollama.pidfile import pid_file
 from pollama.registry import Registry, RegistryConfig
-from pollama.request_log import RequestLogMiddleware
 from pollama.runner.client import RunnerClient
 from pollama.runner.memory import memory_fits
 from pollama.runner.types import RunnerSpec
 from pollama.scheduler import Scheduler
+from pollama.server.connection import protocol_class
+from pollama.server.context import ServerContext
+from pollama.server.error_shapes import error_for
+from pollama.server.guards import allowed_origins
+from pollama.server.listen import bind
+from pollama.server.middleware import BodyLimitMiddleware, ErrorBoundary, GuardMiddleware
+from pollama.server.pidfile import pid_file
+from pollama.server.request_log import RequestLogMiddleware
 from pollama.settings import Settings
 from pollama.store import Store
 

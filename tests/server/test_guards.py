@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from pollama.http_guards import allowed_origins, host_header_allowed, origin_allowed
+from pollama.server.guards import allowed_origins, host_header_allowed, origin_allowed
 from pollama.settings import Settings
 
 DEFAULTS = allowed_origins(Settings())

@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 from fastapi.responses import Response, StreamingResponse
 
-from pollama.api.http import dumps
 from pollama.api.inference import Prepared
 from pollama.api.openai.errors import envelope
 from pollama.errors import PollamaError
+from pollama.server.http import dumps
 from pollama.serving.chunks import Kind, NativeChunk
 from pollama.serving.generation import collect
 

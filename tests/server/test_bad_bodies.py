@@ -13,10 +13,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from pollama.api.http import MAX_DEPTH, dumps, parse_json
 from pollama.errors import BadRequest
-from pollama.middleware import ErrorBoundary
-from pollama.server import create_app
+from pollama.server.app import create_app
+from pollama.server.http import MAX_DEPTH, dumps, parse_json
+from pollama.server.middleware import ErrorBoundary
 from pollama.settings import Settings
 from tests.conftest import RunningServer
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pollama.errors import PollamaError
-from pollama.http_guards import host_header_allowed, origin_allowed
+from pollama.server.guards import host_header_allowed, origin_allowed
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def _declared_length(headers: Headers) -> int | None:
 
 
 async def _send_error(scope: Scope, receive: Receive, send: Send, error: PollamaError) -> None:
-    from pollama.api.error_shapes import error_for  # the API modules import this package
+    from pollama.server.error_shapes import error_for  # the API modules import this package
 
     response = error_for(Request(scope), error)
     if error.status == 413:

@@ -9,9 +9,9 @@ from fastapi.responses import Response
 
 from pollama.api.anthropic import dialect
 from pollama.api.anthropic import errors as anthropic_errors
-from pollama.api.http import error_response, json_response
 from pollama.api.openai import errors as openai_errors
 from pollama.errors import PollamaError
+from pollama.server.http import error_response, json_response
 
 
 def error_for(request: Request, error: PollamaError) -> Response:
