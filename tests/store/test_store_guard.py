@@ -147,3 +147,29 @@ def test_threads_creating_and_deleting_models_with_a_shared_layer(
     keeper = store.manifests.get(base)
     assert keeper is not None
     assert sorted(store.blobs.digests()) == sorted(keeper.manifest.digests())
+
+
+def test_a_pin_taken_while_a_prune_removes_the_blob_sees_it_gone(store: Store) -> None:
+    """The race the e2e loop found: a prune decides a shared text blob is unused, a create then
+    pins it and finds it still there, and the prune deletes it. The check and the removal now
+    hold the pins' lock, so the create's pin waits and then finds the blob gone and writes it."""
+    from pollama.models.layers import LayerList
+
+    data = b"shared system prompt"
+    digest = store.blobs.write_bytes(data)
+    removing = threading.Event()
+
+    def slow_delete(d: str) -> None:
+        removing.set()
+        threading.Event().wait(0.2)  # the window in which the create pins and looks
+        store.blobs.delete(d)
+
+    pruner = threading.Thread(target=store.guard.remove_unpinned, args=([digest], slow_delete))
+    pruner.start()
+    assert removing.wait(5)
+    with store.guard.pinned() as pins:
+        layers = LayerList(store.blobs, pins)
+        layers.add_blob(media_types.SYSTEM, data)
+        pruner.join()
+        assert store.blobs.exists(digest)
+        assert digest in layers.created

@@ -96,10 +96,8 @@ class Store:
                 log.warning("not pruning blobs: a manifest could not be read")
                 return []
             pool = set(self.blobs.digests()) if candidates is None else candidates
-            removed = sorted(d for d in pool if d not in used and not self.guard.is_pinned(d))
-            for digest in removed:
-                self.blobs.delete(digest)
-        return removed
+            unused = sorted(d for d in pool if d not in used)
+            return self.guard.remove_unpinned(unused, self.blobs.delete)
 
     def housekeeping(self, *, prune: bool) -> None:
         """At server start: fix `sha256:` blob names, drop stray temp files, prune if asked."""

@@ -20,7 +20,7 @@ import fcntl
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -86,6 +86,18 @@ class StoreGuard:
     def is_pinned(self, digest: str) -> bool:
         with self._pins_lock:
             return self._pins[digest] > 0
+
+    def remove_unpinned(self, digests: Iterable[str], remove: Callable[[str], None]) -> list[str]:
+        """`remove` each of `digests` that nothing has pinned. The check and the removal happen
+        under the pins' lock, so a pin taken meanwhile either comes first (the blob stays) or
+        after the removal (its owner then finds the blob gone and writes it again)."""
+        removed = []
+        with self._pins_lock:
+            for digest in digests:
+                if self._pins[digest] <= 0:
+                    remove(digest)
+                    removed.append(digest)
+        return removed
 
     def _pin(self, digests: list[str], count: int) -> None:
         with self._pins_lock:
