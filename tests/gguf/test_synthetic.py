@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from gguf import GGUFValueType
+
 from pollama.errors import BadRequest
 from pollama.gguf import metadata
 from tests.fixtures.synthetic_gguf import VOCAB, tiny_parameter_count, write_tiny_gguf
