@@ -75,3 +75,15 @@ def test_forget_after_trims_tokens_and_exactness() -> None:
     slot = cached(0, list(range(10)), exact=8)
     slot.forget_after(5)
     assert slot.tokens == list(range(5)) and slot.exact == 5
+
+
+def test_cells_of_another_adapter_set_are_never_reused() -> None:
+    prompt = list(range(300))
+    base_slot = cached(0, prompt[:256], last_used=2)
+    lora_slot = cached(1, prompt[:128], last_used=1)
+    lora_slot.adapters = ("/lora.gguf",)
+    assert reusable_length(base_slot, prompt, 128, ("/lora.gguf",)) == 0
+    assert choose_slot([base_slot, lora_slot], prompt, 128, ("/lora.gguf",)) == (lora_slot, 128)
+    assert choose_slot([base_slot, lora_slot], prompt, 128) == (base_slot, 256)
+    # Only the base's slot is free: taken, but nothing of it is kept.
+    assert choose_slot([base_slot], prompt, 128, ("/other.gguf",)) == (base_slot, 0)

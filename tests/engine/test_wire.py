@@ -50,6 +50,7 @@ SAMPLES: list[object] = [
         logprobs=True,
         top_logprobs=2,
         shift=False,
+        adapters=("/blobs/sha256-lora",),
     ),
     TOP,
     TokenLogprob("h", -0.25, [104], [TOP]),

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from pollama.api.prepare import ChatKind, GenerateKind, Prepared, count_tokens, prepare
 from pollama.api.types import ChatRequest, GenerateRequest
 from pollama.go import time as timefmt
+from pollama.runner.memory import adapter_bytes
 from pollama.server.context import context_of
 from pollama.server.http import json_response, read, respond
 from pollama.serving.generation import NativeChunk, collect
@@ -60,18 +61,23 @@ async def ps(request: Request) -> Response:
     scheduler = context_of(request).scheduler
     models = []
     for loaded in scheduler.running():
-        models.append(
-            {
-                "name": loaded.model.name,
-                "model": loaded.model.name,
-                "size": loaded.runner.memory.total,
-                "digest": loaded.model.digest,
-                "details": loaded.model.details,
+        # Models that differ only by LoRA adapters share one runner: each is listed, its size
+        # the base's plus its own adapters', and `shared_with` names the others on it.
+        users = list(loaded.users.values())
+        for model in users:
+            entry = {
+                "name": model.name,
+                "model": model.name,
+                "size": loaded.runner.memory.total + adapter_bytes(model.adapters),
+                "digest": model.digest,
+                "details": model.details,
                 "expires_at": timefmt.local_from_seconds(min(loaded.expires_at, 1.0e10)),
                 "size_vram": 0,  # the runner's memory estimate is all host memory
                 "context_length": loaded.spec.num_ctx,
                 # pollama's addition: slots, which may be fewer than asked when memory is short
                 "num_parallel": loaded.spec.num_parallel,
             }
-        )
+            if len(users) > 1:  # pollama's addition: one loaded base serves all of these
+                entry["shared_with"] = [other.name for other in users if other is not model]
+            models.append(entry)
     return json_response({"models": models})

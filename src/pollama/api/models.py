@@ -68,6 +68,7 @@ def create_input(body: CreateRequest) -> CreateInput:
         messages=None if body.messages is None else [m.as_dict() for m in body.messages],
         quantize=body.quantize,
         requires=body.requires,
+        draft_files=body.draft_files or {},
     )
 
 

@@ -266,7 +266,11 @@ class ChatKind:
 
 
 def _params(
-    body: InferenceRequest, prompt: str | list[int], options: dict[str, Any], grammar: str | None
+    body: InferenceRequest,
+    prompt: str | list[int],
+    options: dict[str, Any],
+    grammar: str | None,
+    adapters: tuple[str, ...] = (),
 ) -> GenerateParams:
     return GenerateParams(
         prompt=prompt,
@@ -275,6 +279,7 @@ def _params(
         logprobs=body.logprobs,
         top_logprobs=body.top_logprobs,
         shift=body.shift is not False,
+        adapters=adapters,  # the model's LoRA layers, applied by the shared base's runner
     )
 
 
@@ -304,7 +309,7 @@ async def prepare(request: Request, kind: RequestKind) -> Prepared:
             return single_answer(kind.name, body.model, debug_info={"rendered_template": prompt})
         think_on = bool(think.enabled)
         grammar = thinking_first(grammar, template, prompt=prompt, think=think_on)
-        params = _params(body, runner_prompt, options, grammar)
+        params = _params(body, runner_prompt, options, grammar, resolved.ref.adapter_paths)
         splitter = kind.splitter(template, prompt, think_on)
         generation = Generation(
             kind=kind.name,

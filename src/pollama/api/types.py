@@ -49,6 +49,7 @@ class CreateRequest(Request):
     from_: str | None = Field(default=None, alias="from")
     files: dict[str, str] | None = None
     adapters: dict[str, str] | None = None
+    draft_files: dict[str, str] | None = None  # refused: no speculative decoding yet
     template: str | None = None
     system: str | None = None
     license: str | list[str] | None = None

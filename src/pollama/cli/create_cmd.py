@@ -13,7 +13,9 @@ from rich.text import Text
 from pollama import modelfile
 from pollama.cli.client import Client
 from pollama.cli.console import console, err_console
+from pollama.cli.humanize import human_bytes
 from pollama.errors import BadRequest
+from pollama.modelfile.plan import DRAFT_NOT_SUPPORTED
 from pollama.names import Name
 
 CHUNK = 1 << 20
@@ -77,9 +79,11 @@ def read_modelfile(file: str) -> tuple[modelfile.CreatePlan, Path]:
 
 
 def build_request(
-    client: Client, name: str, plan: modelfile.CreatePlan, base: Path
+    client: Client, name: str, plan: modelfile.CreatePlan, base: Path, *, quantize: str = ""
 ) -> dict[str, Any]:
     request: dict[str, Any] = {"model": name}
+    if quantize:
+        request["quantize"] = quantize
     if plan.from_model:
         request["from"] = plan.from_model
     with _progress() as progress:
@@ -107,17 +111,47 @@ def build_request(
     return request
 
 
-def create(client: Client, name: str, file: str) -> None:
+def create(client: Client, name: str, file: str, *, quantize: str = "") -> None:
     if not Name.parse(name).is_valid:
         raise BadRequest(f"invalid model name: {name}")
     plan, base = read_modelfile(file)
+    if plan.draft_files:
+        raise BadRequest(DRAFT_NOT_SUPPORTED)  # before any upload: the server refuses it too
     for warning in plan.warnings:
         err_console.print(warning, markup=False)
-    request = build_request(client, name, plan, base)
+    request = build_request(client, name, plan, base, quantize=quantize)
+    _show_statuses(client.stream("/api/create", request))
+    console.print("success")
+
+
+def _show_statuses(events: Iterator[dict[str, Any]]) -> None:
+    """Each status under a spinner, and as a dim line once passed; one with a digest and a total
+    (quantizing) is a progress bar in the spinner's line, as Ollama's CLI shows it."""
+    last = ""
     with err_console.status("creating model") as status:
-        for event in client.stream("/api/create", request):
-            message = event.get("status", "")
+        for event in events:
+            message = str(event.get("status", ""))
+            total = int(event.get("total") or 0)
+            if event.get("digest") and total:
+                line = _bar(message, int(event.get("completed") or 0), total)
+                status.update(Text(line))
+                last = line
+                continue
+            if last:
+                err_console.print(Text(last, style="dim"))
+                last = ""
             status.update(Text(message))  # the server's words, never markup
             if message != "success":
                 err_console.print(Text(message, style="dim"))
-    console.print("success")
+
+
+_BAR_WIDTH = 30
+
+
+def _bar(message: str, completed: int, total: int) -> str:
+    """`quantizing F16 model to Q4_K_M  45% ▕█████████      ▏ 245 MB/540 MB`."""
+    fraction = min(max(completed / total, 0.0), 1.0)
+    filled = int(fraction * _BAR_WIDTH)
+    bar = "█" * filled + " " * (_BAR_WIDTH - filled)
+    sizes = f"{human_bytes(completed)}/{human_bytes(total)}"
+    return f"{message} {fraction * 100:3.0f}% ▕{bar}▏ {sizes}"

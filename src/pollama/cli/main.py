@@ -99,9 +99,10 @@ def serve(stop: bool) -> None:
 @cli.command()
 @click.argument("model")
 @click.option("-f", "--file", "file", default="Modelfile", help="Name of the Modelfile")
-def create(model: str, file: str) -> None:
+@click.option("-q", "--quantize", default="", help="Quantize model to this level (e.g. q4_K_M)")
+def create(model: str, file: str, quantize: str) -> None:
     """Create a model from a Modelfile."""
-    create_cmd.create(_client(), model, file)
+    create_cmd.create(_client(), model, file, quantize=quantize)
 
 
 @cli.command()

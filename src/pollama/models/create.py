@@ -17,9 +17,18 @@ from typing import Any
 from pollama import templates
 from pollama.errors import BadRequest, NotFound
 from pollama.gguf import metadata
+from pollama.gguf.adapter_fit import check_adapter_fits
+from pollama.modelfile.plan import DRAFT_NOT_SUPPORTED
 from pollama.models.config import build_config
 from pollama.models.layers import LayerList, compact_json
 from pollama.names import Name
+from pollama.quantize.layer import quantize_blob
+from pollama.quantize.types import (
+    SOURCE_FILE_TYPES,
+    WRONG_SOURCE,
+    QuantizeType,
+    parse_quantize_type,
+)
 from pollama.store import Model, PinSet, Store, media_types
 from pollama.store.blobs import digest_bytes, parse_digest
 from pollama.store.manifest import Layer, Manifest
@@ -58,6 +67,7 @@ class CreateInput:
     messages: list[dict[str, Any]] | None = None  # in Ollama's API shape, stored as JSON
     quantize: str | None = None
     requires: str | None = None
+    draft_files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,6 +82,8 @@ class CreatePlan:
     parameters: dict[str, Any] | None = None
     messages: list[dict[str, Any]] | None = None
     requires: str | None = None
+    quantize: QuantizeType | None = None  # None also when the weights already are that type
+    quantize_from: str = ""  # the model layer's file type before quantizing ("F16")
 
 
 def _valid_relative_path(filename: str) -> bool:
@@ -120,11 +132,8 @@ class Creator:
         source, files = request.source, request.files
         if not source and not files:
             raise BadRequest("neither 'from' or 'files' was specified")
-        if request.quantize:
-            raise BadRequest(
-                "quantization is not supported by pollama yet; create from a GGUF "
-                "file that is already quantized"
-            )
+        if request.draft_files:
+            raise BadRequest(DRAFT_NOT_SUPPORTED)
         plan = CreatePlan(name=name)
         if source:
             base_name = Name.parse(source)
@@ -141,6 +150,13 @@ class Creator:
             raise BadRequest("only one adapter is currently supported")
         if any(a.media_type != media_types.ADAPTER for a in plan.adapters):
             raise BadRequest("adapter file is not a LoRA adapter (general.type must be 'adapter')")
+        if plan.adapters:  # refused here rather than by llama.cpp at the first request
+            models = [w.info for w in plan.weights if w.media_type == media_types.MODEL]
+            base_gguf = models[0] if models else None
+            if base_gguf is None and plan.base is not None and plan.base.model_path is not None:
+                base_gguf = metadata.read_gguf(plan.base.model_path)
+            for adapter in plan.adapters:
+                check_adapter_fits(adapter.filename, adapter.info, base_gguf)
         if request.template is not None:
             try:
                 templates.validate(request.template)
@@ -152,7 +168,19 @@ class Creator:
         plan.parameters = request.parameters
         plan.messages = request.messages
         plan.requires = request.requires
+        if request.quantize:
+            self._plan_quantize(plan, request.quantize)
         return plan
+
+    def _plan_quantize(self, plan: CreatePlan, text: str) -> None:
+        """Ollama's checks (server/create.go, createModel): a known type, float weights; asking
+        for the type the weights already have quantizes nothing."""
+        target = parse_quantize_type(text)
+        source_type = _model_file_type(plan)
+        if source_type not in SOURCE_FILE_TYPES:
+            raise BadRequest(WRONG_SOURCE)
+        if source_type != target.file_type:
+            plan.quantize, plan.quantize_from = target, source_type
 
     def run(self, plan: CreatePlan) -> Iterator[dict[str, Any]]:
         # Every blob the new manifest will name stays pinned until it is published, so that a
@@ -178,6 +206,8 @@ class Creator:
             for weight in plan.weights:
                 size = self.store.blobs.size(weight.digest)
                 layers.add_existing(Layer(weight.media_type, weight.digest, size, weight.filename))
+        if plan.quantize is not None:
+            yield from self._quantize(plan.quantize, plan.quantize_from, layers, pins)
         for adapter in plan.adapters:
             layers.remove(media_types.ADAPTER)
             size = self.store.blobs.size(adapter.digest)
@@ -210,6 +240,26 @@ class Creator:
         yield {"status": "writing manifest"}
         self.store.publish(plan.name, manifest.to_bytes(), prune=self.prune)
         yield {"status": "success"}
+
+    def _quantize(
+        self, target: QuantizeType, source_type: str, layers: LayerList, pins: PinSet
+    ) -> Iterator[dict[str, Any]]:
+        """Replace the model layer by its quantized copy (the float weights are not kept)."""
+        source = layers.of(media_types.MODEL)[0]
+        blobs = self.store.blobs
+        digest, created = yield from quantize_blob(blobs, pins, source.digest, source_type, target)
+        quantized = Layer(media_types.MODEL, digest, blobs.size(digest))
+        layers.replace(source, quantized, created=created)
+
+
+def _model_file_type(plan: CreatePlan) -> str:
+    """The file type of the weights the new model will have before quantizing."""
+    models = [w.info for w in plan.weights if w.media_type == media_types.MODEL]
+    if models:
+        return models[0].file_type
+    if plan.base is not None and plan.base.model_path is not None:
+        return metadata.read_gguf(plan.base.model_path).file_type
+    return "unknown"
 
 
 def _is_gguf(path: Path) -> bool:

@@ -49,6 +49,13 @@ class LayerList:
         self.layers.append(layer)
         return layer
 
+    def replace(self, old: Layer, new: Layer, *, created: bool) -> None:
+        """Put `new` where `old` was (its blob already written and pinned)."""
+        self.pins.add(new.digest)
+        self.layers = [new if x == old else x for x in self.layers]
+        if created:
+            self.created.add(new.digest)
+
     def remove(self, *types: str) -> None:
         self.layers = [x for x in self.layers if x.media_type not in types]
 

@@ -13,6 +13,11 @@ sequence per llama_decode; generated tokens are one row per sequence. llama.cpp 
 the same numbers for a sequence whatever else runs beside it, so batched output equals
 one-at-a-time output token for token, and a prefix-cache hit equals a cold run (see slots.py).
 
+LoRA adapters: one runner serves every model over its base. Each request names its adapter
+set; sequences that share a set decode in one batch, and a step with several sets decodes
+one batch per set, with that set applied on the context before it (the cost of a mixed step:
+one pass over the weights per set instead of one in all). See adapters.py.
+
 Only the engine thread touches the llama context. Other threads talk to it through
 `submit` / `cancel` / `embed` / `stop`, and it answers through the `emit` callback with
 protocol frames (a list per step).
@@ -32,6 +37,7 @@ import llama_cpp as llama
 
 from pollama.errors import PollamaError
 from pollama.runner import context_window
+from pollama.runner.adapters import LoraAdapters
 from pollama.runner.batch import TokenBatch
 from pollama.runner.embedding import Embedder, EmbedJob
 from pollama.runner.model import Model
@@ -68,6 +74,7 @@ class Engine:
         self._batch = TokenBatch(max(spec.num_batch, spec.num_parallel))
         self._chunk = spec.prefill_chunk_tokens
         self._embedder = Embedder(model, spec.num_ctx)
+        self.adapters = LoraAdapters(model)
         self._commands: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.waiting: deque[Sequence] = deque()
         self.active: list[Sequence] = []
@@ -103,6 +110,7 @@ class Engine:
             keep=context_window.keep_count(options.num_keep, len(tokens), has_bos, num_ctx),
             shift=params.shift,
             top_logprobs=min(params.top_logprobs, MAX_TOP_LOGPROBS) if params.logprobs else None,
+            adapters=tuple(params.adapters),
         )
 
     def submit(self, sequence: Sequence) -> None:
@@ -207,12 +215,21 @@ class Engine:
 
     def _admit(self) -> None:
         while self.waiting:
-            choice = choose_slot(self.slots, self.waiting[0].prompt, self._chunk)
+            first = self.waiting[0]
+            try:  # on first use; a refused adapter fails its request, not the runner
+                self.adapters.load(first.adapters)
+            except PollamaError as error:
+                self.waiting.popleft()
+                first.sampler.free()
+                self._frames.append(_error(first.request_id, error.message, error.status))
+                continue
+            choice = choose_slot(self.slots, first.prompt, self._chunk, first.adapters)
             if choice is None:
                 return
             sequence = self.waiting.popleft()
             slot, keep = choice
             keep = self._trim(slot, keep)
+            slot.adapters = sequence.adapters
             slot.busy = True
             self._clock += 1
             slot.last_used = self._clock
@@ -259,7 +276,25 @@ class Engine:
                 self._frames.append({"id": sequence.request_id, "chunk": to_wire(progress)})
 
     def _decode_next_tokens(self, sequences: list[Sequence]) -> None:
-        """One batch: the pending token of every generating sequence, then sample each."""
+        """The pending token of every generating sequence: one batch per adapter set (one
+        batch in all when they share a set), each sampled before the next batch is decoded."""
+        groups: dict[tuple[str, ...], list[Sequence]] = {}
+        for sequence in sequences:
+            groups.setdefault(sequence.adapters, []).append(sequence)
+        for adapters, group in groups.items():
+            if self._apply_adapters(adapters, group):
+                self._decode_group(group)
+
+    def _apply_adapters(self, adapters: tuple[str, ...], sequences: list[Sequence]) -> bool:
+        try:
+            self.adapters.apply(self.ctx, adapters)
+        except PollamaError as error:
+            for sequence in sequences:
+                self._fail(sequence, error.message)
+            return False
+        return True
+
+    def _decode_group(self, sequences: list[Sequence]) -> None:
         batch = self._batch
         batch.clear()
         for sequence in sequences:
@@ -284,6 +319,8 @@ class Engine:
         assert slot is not None
         completes = sequence.prompt_pos + len(chunk) == len(sequence.prompt)
         sequence.mark_prompt_started()
+        if not self._apply_adapters(sequence.adapters, [sequence]):
+            return
         batch = self._batch
         batch.clear()
         last = batch.add_many(chunk, sequence.n_past, slot.seq_id, completes)
@@ -380,6 +417,7 @@ class Engine:
         self._embedder.close()
         self._batch.free()
         llama.llama_free(self.ctx)
+        self.adapters.close()
 
 
 def _error(request_id: int, message: str, status: int) -> Frame:

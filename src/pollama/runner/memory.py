@@ -14,6 +14,9 @@ Pure functions (no llama.cpp) so the scheduler can reuse them. The estimate is
               and sliding-window layers); flash attention off adds ~3 B x n_head x cells of
               scores; plus the logits of one output per slot
   + overhead  the Python runtime and libraries of the runner process (measured: ~100 MiB)
+
+LoRA adapters are loaded by the runner on first use, over the one base it holds: each adds
+its file's size (`adapter_bytes`), which `/api/ps` adds to the size of the model using it.
 """
 
 from __future__ import annotations
@@ -171,6 +174,18 @@ def estimate_memory(
         kv_cache=int(kv),
         compute=int(ubatch * per_token + outputs),
     )
+
+
+def adapter_bytes(paths: tuple[Path, ...] | list[Path]) -> int:
+    """What LoRA adapters add over the base when the runner loads them: their files' sizes
+    (tensors that the runner reads in whole; the header is a few KiB)."""
+    total = 0
+    for path in paths:
+        try:
+            total += Path(path).stat().st_size
+        except OSError:
+            pass
+    return total
 
 
 def read_meminfo(text: str | None = None) -> int:

@@ -29,6 +29,7 @@ class Sequence:
     keep: int  # tokens a context shift never discards
     shift: bool
     top_logprobs: int | None  # None = no logprobs
+    adapters: tuple[str, ...] = ()  # LoRA files applied while decoding it (see adapters.py)
     slot: Slot | None = None
     n_past: int = 0
     prompt_pos: int = 0  # prompt tokens in the KV so far (n_past drifts from it on a shift)

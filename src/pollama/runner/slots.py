@@ -12,6 +12,11 @@ reusing it would throw away more cached tokens than it saves while an empty slot
 or when the shared prefix is under a tenth of the prompt (a chat template header); then an
 empty slot, else the least recently used one, is taken, so a cold request does not evict
 another conversation's cache for nothing.
+
+Adapters: cells computed under one LoRA adapter set are other numbers than the base's (or
+another set's), so a slot's tokens are only reusable by a request with the same adapter set
+as the one its cells were computed under (`Slot.adapters`); for any other request the slot
+holds nothing reusable and all its tokens count as lost.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class Slot:
     exact: int = 0  # leading tokens evaluated in full aligned prompt chunks
     busy: bool = False
     last_used: int = 0  # a counter, larger = more recent
+    adapters: tuple[str, ...] = ()  # the LoRA set its cells were computed under
 
     def forget_after(self, keep: int) -> None:
         del self.tokens[keep:]
@@ -43,23 +49,31 @@ def common_prefix_length(a: list[int], b: list[int]) -> int:
     return i
 
 
-def reusable_length(slot: Slot, prompt: list[int], granularity: int) -> int:
-    """Cached tokens `prompt` can keep from `slot`: the exact common prefix, whole chunks
-    only, leaving at least one prompt token to evaluate."""
+def reusable_length(
+    slot: Slot, prompt: list[int], granularity: int, adapters: tuple[str, ...] = ()
+) -> int:
+    """Cached tokens `prompt` (under `adapters`) can keep from `slot`: the exact common
+    prefix, whole chunks only, leaving at least one prompt token to evaluate."""
+    if slot.adapters != adapters:
+        return 0
     shared = min(common_prefix_length(slot.tokens, prompt), slot.exact, len(prompt) - 1)
     return max(shared, 0) // granularity * granularity
 
 
-def choose_slot(slots: list[Slot], prompt: list[int], granularity: int) -> tuple[Slot, int] | None:
-    """Pick a free slot for `prompt`; return it with the number of cached tokens to keep."""
+def choose_slot(
+    slots: list[Slot], prompt: list[int], granularity: int, adapters: tuple[str, ...] = ()
+) -> tuple[Slot, int] | None:
+    """Pick a free slot for `prompt` under `adapters`; return it with the number of cached
+    tokens to keep."""
     free = [slot for slot in slots if not slot.busy]
     if not free:
         return None
 
     def score(slot: Slot) -> tuple[int, int, int]:
         # Longest reuse; then the fewest cached tokens thrown away; then least recently used.
-        lost = len(slot.tokens) - common_prefix_length(slot.tokens, prompt)
-        return reusable_length(slot, prompt, granularity), -lost, -slot.last_used
+        shared = common_prefix_length(slot.tokens, prompt) if slot.adapters == adapters else 0
+        lost = len(slot.tokens) - shared
+        return reusable_length(slot, prompt, granularity, adapters), -lost, -slot.last_used
 
     best = max(free, key=score)
     best_length, lost, _ = score(best)
@@ -70,4 +84,4 @@ def choose_slot(slots: list[Slot], prompt: list[int], granularity: int) -> tuple
     if empty:
         return min(empty, key=lambda slot: slot.last_used), 0
     oldest = min(free, key=lambda slot: slot.last_used)
-    return oldest, reusable_length(oldest, prompt, granularity)
+    return oldest, reusable_length(oldest, prompt, granularity, adapters)

@@ -88,7 +88,8 @@ class GenerateParams:
 
     `options` is the dict from `pollama.options.decode_options` (sampling keys only matter
     here; defaults are applied by the runner). `prompt` is text (tokenized with special tokens
-    parsed, BOS added as the model asks) or token ids used as they are.
+    parsed, BOS added as the model asks) or token ids used as they are. `adapters` are the
+    model's LoRA files: one runner serves every model over the same base (see adapters.py).
     """
 
     prompt: str | list[int]
@@ -97,6 +98,8 @@ class GenerateParams:
     logprobs: bool = False
     top_logprobs: int = 0
     shift: bool = True  # context shift when full, and truncation of an over-long prompt
+    # LoRA adapter files (the model's adapter layers) applied over the runner's base model
+    adapters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

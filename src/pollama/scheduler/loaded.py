@@ -1,4 +1,10 @@
-"""One loaded runner and its bookkeeping: in-flight count, slots, keep-alive expiry."""
+"""One loaded runner and its bookkeeping: in-flight count, slots, keep-alive expiry, users.
+
+A runner is one loaded base model: every model whose weights are that file shares it, also
+when the models add different LoRA adapters (the runner applies each request's adapters; see
+`pollama.runner.adapters`). `users` records the models served, one per adapter set, so
+`/api/ps` lists each adapter model with the base's memory plus its adapters'.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,9 @@ from typing import Any
 from pollama.runner.contract import Runner
 from pollama.runner.types import RunnerSpec
 
-# Runners are shared by every name whose weights (and adapters) are the same files.
-RunnerKey = tuple[Path, tuple[Path, ...]]
+# Runners are shared by every name whose base weights are the same file, whatever adapters.
+RunnerKey = Path
+AdapterKey = tuple[Path, ...]
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,12 @@ class ModelRef:
 
     @property
     def key(self) -> RunnerKey:
-        return (self.model_path, self.adapters)
+        return self.model_path
+
+    @property
+    def adapter_paths(self) -> tuple[str, ...]:
+        """The adapters as a generation request names them."""
+        return tuple(str(path) for path in self.adapters)
 
 
 @dataclass
@@ -48,17 +60,24 @@ class LoadedRunner:
     timer: asyncio.TimerHandle | None = None
     # The spec asked for, before memory may have cut its slots or context; None = `spec`.
     requested: RunnerSpec | None = None
+    # The models served, one per adapter set (the first name seen for a set stays).
+    users: dict[AdapterKey, ModelRef] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.slots = asyncio.Semaphore(self.spec.num_parallel)
         self.idle = asyncio.Event()
         self.idle.set()
         self.set_expiry()
+        self.users.setdefault(self.model.adapters, self.model)
 
     @property
     def asked(self) -> RunnerSpec:
         """The spec requests are compared with for reloads."""
         return self.requested or self.spec
+
+    def serve(self, model: ModelRef) -> None:
+        """`model` (the base's, or an adapter model over it) uses this runner."""
+        self.users.setdefault(model.adapters, model)
 
     def set_expiry(self) -> None:
         duration = self.session_duration

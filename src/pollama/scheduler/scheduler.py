@@ -144,6 +144,7 @@ class Scheduler:
                         model, spec, options, keep_alive
                     )
             loaded.attach(keep_alive)
+            loaded.serve(model)
             # As Ollama: load_duration ends once the runner is ours; waiting for one of its
             # slots is part of total_duration only.
             load_duration_ns = time.monotonic_ns() - started
@@ -265,10 +266,14 @@ class Scheduler:
         await loaded.runner.close()
 
     async def stop(self, model: ModelRef) -> bool:
-        """Unload `model` once idle (`keep_alive: 0` with no prompt, `pollama stop`)."""
+        """Unload `model` once idle (`keep_alive: 0` with no prompt, `pollama stop`). On a
+        runner other adapter models share, only `model` leaves (its adapters stay loaded)."""
         loaded = self.loaded.get(model.key)
-        if loaded is None:
+        if loaded is None or model.adapters not in loaded.users:
             return False
+        if len(loaded.users) > 1:
+            del loaded.users[model.adapters]
+            return True
         loaded.session_duration = 0
         loaded.expires_at = time.time()
         await self._unload(loaded, wait=False)
