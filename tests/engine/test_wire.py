@@ -42,6 +42,7 @@ SAMPLES: list[object] = [
         load_timeout=12.5,
         memory_limit=1 << 30,
         python="/usr/bin/python3",
+        projector=Path("/blobs/sha256-mmproj"),
     ),
     GenerateParams(
         prompt=[1, 2],
@@ -51,6 +52,7 @@ SAMPLES: list[object] = [
         top_logprobs=2,
         shift=False,
         adapters=("/blobs/sha256-lora",),
+        images=["iVBORw0KGgo="],
     ),
     TOP,
     TokenLogprob("h", -0.25, [104], [TOP]),

@@ -28,6 +28,7 @@ from pollama.runner.types import GenerateParams
 from pollama.scheduler import Lease
 from pollama.server.context import context_of
 from pollama.server.disconnect import cancel_on_disconnect
+from pollama.serving import images as image_tags
 from pollama.serving import prompts
 from pollama.serving.context_tokens import with_context
 from pollama.serving.formats import OutputFormat, decode_format
@@ -39,9 +40,10 @@ from pollama.serving.tool_choice import call_grammar, forced_tool
 
 # A single answer (load, unload, debug render), or the native chunk stream.
 Prepared = NativeChunk | AsyncIterator[NativeChunk]
-# The prompt as text (logged, shown, read by the output splitter) and as sent to the runner
-# (the same text, or token ids when the request carries a `context`).
-Rendered = tuple[str, str | list[int]]
+# The prompt as text (logged, shown, read by the output splitter), as sent to the runner
+# (the same text, or token ids when the request carries a `context`), and the images its
+# `[img-N]` tags stand for.
+Rendered = tuple[str, str | list[int], list[str]]
 
 
 class RequestKind(Protocol):
@@ -164,9 +166,11 @@ class GenerateKind:
         think: ThinkSetting,
         lease: Lease,
     ) -> Rendered:
-        return await with_context(
-            lease.runner, self.body.context, await self._text(resolved, template, think, lease)
-        )
+        images = list(self.body.images or [])
+        text = await self._text(resolved, template, think, lease, images)
+        shown, runner_prompt = await with_context(lease.runner, self.body.context, text)
+        # Image tags only work in text: with images, the context goes as text too.
+        return shown, shown if images else runner_prompt, images
 
     async def _text(
         self,
@@ -174,19 +178,22 @@ class GenerateKind:
         template: prompts.ChatTemplate,
         think: ThinkSetting,
         lease: Lease,
+        images: list[str],
     ) -> str:
         body = self.body
         if body.raw:
-            return body.prompt
+            return image_tags.tag_prompt(body.prompt, images)
         if body.suffix:
-            return templates.render_suffix(template.text, body.prompt, body.suffix)
+            prompt = image_tags.tag_prompt(body.prompt, images)
+            return templates.render_suffix(template.text, prompt, body.suffix)
         messages = prompts.generate_messages(
             resolved.model,
             body.prompt,
             system=body.system,
-            images=body.images,
+            images=images,
             with_history=body.context is None,
         )
+        messages, _ = image_tags.tag_messages(messages)
         return await _fit(template, messages, body.truncate, lease, **think.render_args())
 
     def splitter(
@@ -255,9 +262,10 @@ class ChatKind:
     ) -> Rendered:
         body = self.body
         messages = prompts.chat_messages(resolved.model, [m.as_dict() for m in body.messages])
+        messages, images = image_tags.tag_messages(messages)
         render_args = {"tools": self.tools, **think.render_args()}
         text = await _fit(template, messages, body.truncate, lease, **render_args)
-        return text, text
+        return text, text, images
 
     def splitter(
         self, template: prompts.ChatTemplate, prompt: str, think: bool
@@ -271,6 +279,7 @@ def _params(
     options: dict[str, Any],
     grammar: str | None,
     adapters: tuple[str, ...] = (),
+    images: list[str] | None = None,
 ) -> GenerateParams:
     return GenerateParams(
         prompt=prompt,
@@ -280,6 +289,7 @@ def _params(
         top_logprobs=body.top_logprobs,
         shift=body.shift is not False,
         adapters=adapters,  # the model's LoRA layers, applied by the shared base's runner
+        images=images or [],
     )
 
 
@@ -303,13 +313,13 @@ async def prepare(request: Request, kind: RequestKind) -> Prepared:
     async with await context.scheduler.acquire(resolved.ref, options, keep_alive) as lease:
         if not kind.has_work:
             return load_only(kind.name, body.model, "load")
-        prompt, runner_prompt = await kind.render(resolved, template, think, lease)
+        prompt, runner_prompt, images = await kind.render(resolved, template, think, lease)
         prompts.log_prompt(prompt)
         if body.debug_render_only:
             return single_answer(kind.name, body.model, debug_info={"rendered_template": prompt})
         think_on = bool(think.enabled)
         grammar = thinking_first(grammar, template, prompt=prompt, think=think_on)
-        params = _params(body, runner_prompt, options, grammar, resolved.ref.adapter_paths)
+        params = _params(body, runner_prompt, options, grammar, resolved.ref.adapter_paths, images)
         splitter = kind.splitter(template, prompt, think_on)
         generation = Generation(
             kind=kind.name,
@@ -336,5 +346,5 @@ async def count_tokens(request: Request, body: ChatRequest) -> int:
     options = _options(resolved, body)
     keep_alive = parse_keep_alive(body.keep_alive)
     async with await context.scheduler.acquire(resolved.ref, options, keep_alive) as lease:
-        prompt, _ = await kind.render(resolved, template, think, lease)
+        prompt, _, _ = await kind.render(resolved, template, think, lease)
         return len(await lease.runner.tokenize(prompt))

@@ -22,6 +22,7 @@ _FLAG_TYPES: dict[object, Callable[[str], object]] = {
     str: str,
     Path: Path,
     int | None: int,
+    Path | None: Path,
 }
 
 

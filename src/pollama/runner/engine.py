@@ -41,16 +41,16 @@ from pollama.runner.adapters import LoraAdapters
 from pollama.runner.batch import TokenBatch
 from pollama.runner.embedding import Embedder, EmbedJob
 from pollama.runner.model import Model
-from pollama.runner.request_options import RequestOptions
-from pollama.runner.sampling import Sampler
-from pollama.runner.sequence import Sequence
+from pollama.runner.prefill import evaluate_piece
+from pollama.runner.requests import new_sequence
+from pollama.runner.sequence import PromptPiece, Sequence
 from pollama.runner.slots import Slot, choose_slot
 from pollama.runner.types import GenerateParams, RunnerSpec
+from pollama.runner.vision import Projector
 from pollama.runner.wire import to_wire
 
 Frame = dict[str, Any]
 Emit = Callable[[list[Frame]], None]
-MAX_TOP_LOGPROBS = 20
 EMBED_INPUTS = 16  # inputs per step at most, when nothing streams (bounds a cancel's wait)
 
 
@@ -75,6 +75,8 @@ class Engine:
         self._chunk = spec.prefill_chunk_tokens
         self._embedder = Embedder(model, spec.num_ctx)
         self.adapters = LoraAdapters(model)
+        # The model's vision projector; one that does not load fails the runner's load.
+        self.projector = Projector(model, spec.projector) if spec.projector else None
         self._commands: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.waiting: deque[Sequence] = deque()
         self.active: list[Sequence] = []
@@ -87,30 +89,8 @@ class Engine:
 
     def prepare(self, request_id: int, params: GenerateParams) -> Sequence:
         """Tokenize and validate a request (raises PollamaError); cheap, any thread."""
-        options = RequestOptions.from_dict(params.options)
-        num_ctx = self.spec.num_ctx
-        if isinstance(params.prompt, str):
-            tokens = self.model.tokenize(params.prompt, add_special=True)
-        else:
-            tokens = [int(t) for t in params.prompt]
-            self.model.check_tokens(tokens)
-        if not tokens:
-            raise PollamaError("the prompt is empty", 400)
-        has_bos = self.model.adds_bos
-        tokens = context_window.fit_prompt(
-            tokens, num_ctx, options.num_keep, has_bos, params.shift and self.can_shift
-        )
-        sampler = Sampler(self.model, options, params.grammar, num_ctx)
-        return Sequence(
-            request_id=request_id,
-            prompt=tokens,
-            options=options,
-            sampler=sampler,
-            max_new_tokens=options.max_new_tokens(num_ctx),
-            keep=context_window.keep_count(options.num_keep, len(tokens), has_bos, num_ctx),
-            shift=params.shift,
-            top_logprobs=min(params.top_logprobs, MAX_TOP_LOGPROBS) if params.logprobs else None,
-            adapters=tuple(params.adapters),
+        return new_sequence(
+            self.model, self.spec, self.projector, request_id, params, can_shift=self.can_shift
         )
 
     def submit(self, sequence: Sequence) -> None:
@@ -179,7 +159,7 @@ class Engine:
         for sequence in list(self.waiting):
             if sequence.request_id == request_id:
                 self.waiting.remove(sequence)
-                sequence.sampler.free()
+                sequence.free()
         for sequence in list(self.active):
             if sequence.request_id == request_id:
                 self._release(sequence)
@@ -220,10 +200,12 @@ class Engine:
                 self.adapters.load(first.adapters)
             except PollamaError as error:
                 self.waiting.popleft()
-                first.sampler.free()
+                first.free()
                 self._frames.append(_error(first.request_id, error.message, error.status))
                 continue
-            choice = choose_slot(self.slots, first.prompt, self._chunk, first.adapters)
+            choice = choose_slot(
+                self.slots, first.prompt, self._chunk, first.adapters, first.image_spans
+            )
             if choice is None:
                 return
             sequence = self.waiting.popleft()
@@ -267,9 +249,9 @@ class Engine:
         budget = self._chunk if generating else self.spec.num_batch
         for sequence in [s for s in self.active if not s.prompt_done]:
             while budget > 0 and sequence in self.active and not sequence.prompt_done:
-                chunk = sequence.next_prompt_chunk(self._chunk)
-                budget -= len(chunk)
-                self._decode_prompt_chunk(sequence, chunk)
+                piece = sequence.next_prompt_piece(self._chunk)
+                budget -= piece.end - piece.start
+                self._decode_prompt_piece(sequence, piece)
         for sequence in self.active:
             progress = sequence.progress_chunk()
             if progress is not None:
@@ -314,27 +296,19 @@ class Engine:
             sequence.pending = None
             self._sample(sequence)
 
-    def _decode_prompt_chunk(self, sequence: Sequence, chunk: list[int]) -> None:
-        slot = sequence.slot
-        assert slot is not None
-        completes = sequence.prompt_pos + len(chunk) == len(sequence.prompt)
+    def _decode_prompt_piece(self, sequence: Sequence, piece: PromptPiece) -> None:
         sequence.mark_prompt_started()
         if not self._apply_adapters(sequence.adapters, [sequence]):
             return
-        batch = self._batch
-        batch.clear()
-        last = batch.add_many(chunk, sequence.n_past, slot.seq_id, completes)
-        status = batch.decode(self.ctx)
-        if status != 0:
-            self._fail(sequence, f"llama_decode failed with status {status}")
+        try:
+            last = evaluate_piece(
+                self.ctx, self._batch, self.projector, sequence, piece,
+                granularity=self._chunk, n_batch=self.spec.num_batch,
+            )  # fmt: skip
+        except PollamaError as error:
+            self._fail(sequence, error.message, error.status)
             return
-        whole_aligned_chunk = len(chunk) == self._chunk and slot.exact == sequence.n_past
-        slot.tokens.extend(chunk)
-        sequence.n_past += len(chunk)
-        sequence.prompt_pos += len(chunk)
-        if whole_aligned_chunk:
-            slot.exact = sequence.n_past
-        if completes:
+        if sequence.prompt_done:
             sequence.prompt_finished = time.perf_counter_ns()
             if sequence.max_new_tokens == 0:
                 self._finish(sequence, "length")
@@ -389,8 +363,8 @@ class Engine:
         self._frames.append({"id": sequence.request_id, "chunk": to_wire(final)})
         self._release(sequence)
 
-    def _fail(self, sequence: Sequence, message: str) -> None:
-        self._frames.append(_error(sequence.request_id, message, 500))
+    def _fail(self, sequence: Sequence, message: str, status: int = 500) -> None:
+        self._frames.append(_error(sequence.request_id, message, status))
         if sequence.slot is not None:  # its KV is in an unknown state: forget it
             llama.llama_memory_seq_rm(self._memory, sequence.slot.seq_id, -1, -1)
             sequence.slot.forget_after(0)
@@ -399,7 +373,7 @@ class Engine:
     def _release(self, sequence: Sequence) -> None:
         if sequence in self.active:
             self.active.remove(sequence)
-        sequence.sampler.free()
+        sequence.free()
         slot = sequence.slot
         if slot is not None:
             if sequence.shifted:  # positions moved: not an exact cache any more
@@ -410,7 +384,7 @@ class Engine:
 
     def _shutdown(self) -> None:
         for sequence in list(self.active) + list(self.waiting):
-            sequence.sampler.free()
+            sequence.free()
         self.active.clear()
         self.waiting.clear()
         self.embedding.clear()
@@ -418,6 +392,8 @@ class Engine:
         self._batch.free()
         llama.llama_free(self.ctx)
         self.adapters.close()
+        if self.projector is not None:
+            self.projector.close()
 
 
 def _error(request_id: int, message: str, status: int) -> Frame:

@@ -11,14 +11,26 @@ from pollama.runner.slots import Slot
 from pollama.runner.stops import StopMatcher
 from pollama.runner.types import GenerateChunk, TokenLogprob
 from pollama.runner.utf8 import Utf8Holder
+from pollama.runner.vision import ImageChunk
+
+
+@dataclass(frozen=True)
+class PromptPiece:
+    """The next part of a prompt to evaluate: positions [start, end), one image or text."""
+
+    start: int
+    end: int
+    image: ImageChunk | None = None
 
 
 @dataclass
 class Sequence:
     """A request from admission to its final chunk.
 
-    `prompt` is what will be evaluated (after truncation). Once a slot is assigned, `n_past`
-    counts the tokens in its KV sequence; `pending` is the sampled token not yet decoded.
+    `prompt` is what will be evaluated (after truncation), one entry per position: images
+    (`images`, by their first position) fill theirs with pseudo ids (see vision.py). Once a
+    slot is assigned, `n_past` counts the tokens in its KV sequence; `pending` is the sampled
+    token not yet decoded.
     """
 
     request_id: int
@@ -30,6 +42,7 @@ class Sequence:
     shift: bool
     top_logprobs: int | None  # None = no logprobs
     adapters: tuple[str, ...] = ()  # LoRA files applied while decoding it (see adapters.py)
+    images: dict[int, ImageChunk] = field(default_factory=dict)
     slot: Slot | None = None
     n_past: int = 0
     prompt_pos: int = 0  # prompt tokens in the KV so far (n_past drifts from it on a shift)
@@ -54,10 +67,27 @@ class Sequence:
     def prompt_done(self) -> bool:
         return self.slot is not None and self.prompt_pos >= len(self.prompt)
 
-    def next_prompt_chunk(self, granularity: int) -> list[int]:
-        """Prompt tokens up to the next multiple of `granularity` (or the prompt's end)."""
-        end = (self.prompt_pos // granularity + 1) * granularity
-        return self.prompt[self.prompt_pos : end]
+    @property
+    def image_spans(self) -> dict[int, int]:
+        """Each image's first position -> its length in positions."""
+        return {start: image.n_tokens for start, image in self.images.items()}
+
+    def next_prompt_piece(self, granularity: int) -> PromptPiece:
+        """A whole image, or text up to the next multiple of `granularity`, the next image or
+        the prompt's end: the cuts depend only on the prompt, so a warm run evaluates the
+        rest of it in the same pieces as a cold one (see slots.py)."""
+        start = self.prompt_pos
+        image = self.images.get(start)
+        if image is not None:
+            return PromptPiece(start, start + image.n_tokens, image)
+        end = min((start // granularity + 1) * granularity, len(self.prompt))
+        end = min([end] + [s for s in self.images if s > start])
+        return PromptPiece(start, end)
+
+    def free(self) -> None:
+        self.sampler.free()
+        for image in self.images.values():
+            image.free()
 
     def mark_prompt_started(self) -> None:
         if not self.prompt_started:
@@ -88,7 +118,7 @@ class Sequence:
         prompt_end = self.prompt_finished or now
         eval_end = self.last_token_at or prompt_end
         generated = self.generated[:-1] if self.eog_token is not None else self.generated
-        context = self.prompt + generated
+        context = [t for t in self.prompt if t >= 0] + generated  # images have no token ids
         return GenerateChunk(
             done=True,
             done_reason=reason,

@@ -190,7 +190,7 @@ class RunnerServer:
                 connection.send(protocol.error_frame(client_id, f"bad request: {error}", 400))
             return
         if connection.requests.get(client_id) != engine_id:  # cancelled while preparing
-            sequence.sampler.free()
+            sequence.free()
             return
         self._routes[engine_id] = (connection, client_id)
         self.engine.submit(sequence)

@@ -13,6 +13,11 @@ or when the shared prefix is under a tenth of the prompt (a chat template header
 empty slot, else the least recently used one, is taken, so a cold request does not evict
 another conversation's cache for nothing.
 
+Images: an image is evaluated whole, and prompts are also cut at each image's start and end,
+so those are reuse points too (an image's positions hold ids derived from its bytes: the
+same image matches, another never does). A reuse point is never inside an image: that
+image is evaluated again from its start.
+
 Adapters: cells computed under one LoRA adapter set are other numbers than the base's (or
 another set's), so a slot's tokens are only reusable by a request with the same adapter set
 as the one its cells were computed under (`Slot.adapters`); for any other request the slot
@@ -50,21 +55,43 @@ def common_prefix_length(a: list[int], b: list[int]) -> int:
 
 
 def reusable_length(
-    slot: Slot, prompt: list[int], granularity: int, adapters: tuple[str, ...] = ()
+    slot: Slot,
+    prompt: list[int],
+    granularity: int,
+    adapters: tuple[str, ...] = (),
+    images: dict[int, int] | None = None,
 ) -> int:
-    """Cached tokens `prompt` (under `adapters`) can keep from `slot`: the exact common
-    prefix, whole chunks only, leaving at least one prompt token to evaluate."""
+    """Cached tokens `prompt` (under `adapters`, with `images`: first position -> length) can
+    keep from `slot`: the exact common prefix up to a cut (a whole chunk, an image's end, or
+    the start of an image the slot holds too), leaving at least one token to evaluate."""
     if slot.adapters != adapters:
         return 0
-    shared = min(common_prefix_length(slot.tokens, prompt), slot.exact, len(prompt) - 1)
-    return max(shared, 0) // granularity * granularity
+    shared = common_prefix_length(slot.tokens, prompt)
+    limit = min(shared, slot.exact, len(prompt) - 1)
+    if limit <= 0:
+        return 0
+    cuts = [limit // granularity * granularity]
+    for start, length in (images or {}).items():
+        if start + length <= limit:
+            cuts.append(start + length)
+        if start <= limit and start < shared:
+            cuts.append(start)
+    best = max(cuts)
+    for start, length in (images or {}).items():
+        if start < best < start + length:
+            return start
+    return best
 
 
 def choose_slot(
-    slots: list[Slot], prompt: list[int], granularity: int, adapters: tuple[str, ...] = ()
+    slots: list[Slot],
+    prompt: list[int],
+    granularity: int,
+    adapters: tuple[str, ...] = (),
+    images: dict[int, int] | None = None,
 ) -> tuple[Slot, int] | None:
-    """Pick a free slot for `prompt` under `adapters`; return it with the number of cached
-    tokens to keep."""
+    """Pick a free slot for `prompt` under `adapters` (with `images`, as reusable_length
+    takes them); return it with the number of cached tokens to keep."""
     free = [slot for slot in slots if not slot.busy]
     if not free:
         return None
@@ -73,7 +100,8 @@ def choose_slot(
         # Longest reuse; then the fewest cached tokens thrown away; then least recently used.
         shared = common_prefix_length(slot.tokens, prompt) if slot.adapters == adapters else 0
         lost = len(slot.tokens) - shared
-        return reusable_length(slot, prompt, granularity, adapters), -lost, -slot.last_used
+        reuse = reusable_length(slot, prompt, granularity, adapters, images)
+        return reuse, -lost, -slot.last_used
 
     best = max(free, key=score)
     best_length, lost, _ = score(best)
@@ -84,4 +112,4 @@ def choose_slot(
     if empty:
         return min(empty, key=lambda slot: slot.last_used), 0
     oldest = min(free, key=lambda slot: slot.last_used)
-    return oldest, reusable_length(oldest, prompt, granularity, adapters)
+    return oldest, reusable_length(oldest, prompt, granularity, adapters, images)

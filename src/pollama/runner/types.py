@@ -35,6 +35,9 @@ class RunnerSpec:
     """Everything fixed at load time: changing any of it means a new runner."""
 
     model_path: Path = field(metadata={"help": "the GGUF file to load"})
+    projector: Path | None = field(  # the model's projector layer: images become embeddings
+        default=None, metadata={"help": "vision projector GGUF (mmproj) to load with the model"}
+    )
     num_ctx: int = field(default=4096, metadata={"help": "context per slot (per sequence)"})
     num_parallel: int = field(default=1, metadata={"help": "slots: sequences decoded at once"})
     num_batch: int = field(default=512, metadata={"help": "tokens per decode step"})
@@ -100,6 +103,8 @@ class GenerateParams:
     shift: bool = True  # context shift when full, and truncation of an over-long prompt
     # LoRA adapter files (the model's adapter layers) applied over the runner's base model
     adapters: tuple[str, ...] = ()
+    # Images, base64 as the API sends them: `[img-N]` in a text prompt stands for images[N]
+    images: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from typing import Any
 from pollama.runner.contract import Runner
 from pollama.runner.types import RunnerSpec
 
-# Runners are shared by every name whose base weights are the same file, whatever adapters.
-RunnerKey = Path
+# Runners are shared by every name whose base weights (and projector) are the same files,
+# whatever adapters.
+RunnerKey = tuple[Path, Path | None]
 AdapterKey = tuple[Path, ...]
 
 
@@ -32,12 +33,13 @@ class ModelRef:
     details: dict[str, Any]
     model_path: Path
     adapters: tuple[Path, ...] = ()
+    projector: Path | None = None  # the vision projector layer, loaded with the model
     trained_ctx: int | None = None
     embedding_only: bool = False
 
     @property
     def key(self) -> RunnerKey:
-        return self.model_path
+        return self.model_path, self.projector
 
     @property
     def adapter_paths(self) -> tuple[str, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from pollama.runner.types import RunnerSpec
@@ -50,6 +51,7 @@ def runner_spec(
     debug: bool = False,
     memory_limit: int | None = None,
     load_timeout: float = 300.0,
+    projector: Path | None = None,
 ) -> RunnerSpec:
     num_gpu = options.get("num_gpu")
     num_ctx = context_length(options.get("num_ctx"), default_ctx, trained_ctx)
@@ -59,6 +61,7 @@ def runner_spec(
     num_batch = min(int(options.get("num_batch") or DEFAULT_NUM_BATCH), num_ctx * slots)
     return RunnerSpec(
         model_path=model_path,
+        projector=projector,
         num_ctx=num_ctx,
         num_parallel=slots,
         num_batch=num_batch,
@@ -76,7 +79,7 @@ def runner_spec(
 def needs_reload(loaded: RunnerSpec, wanted: RunnerSpec, options: dict[str, Any]) -> bool:
     """A loaded runner serves a request unless a load-time option differs. `num_gpu` only counts
     when the request sets it explicitly (not -1), as Ollama."""
-    if loaded.model_path != wanted.model_path:
+    if (loaded.model_path, loaded.projector) != (wanted.model_path, wanted.projector):
         return True
     if (loaded.num_ctx, loaded.num_batch, loaded.use_mmap) != (
         wanted.num_ctx,

@@ -108,6 +108,7 @@ class Scheduler:
             debug=self.settings.debug > 0,
             memory_limit=self.settings.memory_limit,
             load_timeout=self.settings.load_timeout,
+            projector=model.projector,
         )
 
     def _usable(

@@ -33,6 +33,8 @@ class Resolved:
             details=views.details(self.model),
             model_path=path,
             adapters=tuple(self.model.adapter_paths),
+            # mtmd loads one projector; Ollama's runner also takes only the first
+            projector=next(iter(self.model.projector_paths), None),
             trained_ctx=info.context_length if info else None,
             embedding_only="completion" not in self.capabilities,
         )
