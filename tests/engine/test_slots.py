@@ -87,3 +87,20 @@ def test_cells_of_another_adapter_set_are_never_reused() -> None:
     assert choose_slot([base_slot, lora_slot], prompt, 128) == (base_slot, 256)
     # Only the base's slot is free: taken, but nothing of it is kept.
     assert choose_slot([base_slot], prompt, 128, ("/other.gguf",)) == (base_slot, 0)
+
+
+def test_a_prompt_with_another_image_keeps_the_text_before_it() -> None:
+    # the slot holds text, an image (pseudo ids -1..-4) and more text; the new prompt has
+    # another image (-11..-14) at the same place: the text before the images is kept
+    slot = cached(0, [1, 2, 3, -1, -2, -3, -4, 5, 6])
+    prompt = [1, 2, 3, -11, -12, -13, -14, 5, 6]
+    assert reusable_length(slot, prompt, 64, images={3: 4}) == 3
+    # the same image: kept through it
+    assert reusable_length(slot, [1, 2, 3, -1, -2, -3, -4, 7], 64, images={3: 4}) == 7
+
+
+def test_text_where_the_new_prompt_has_an_image_is_not_a_cut() -> None:
+    # the slot evaluated 1..6 as text in one chunk: position 3 was not a cut there
+    slot = cached(0, [1, 2, 3, 4, 5, 6])
+    prompt = [1, 2, 3, -11, -12, -13, -14, 5]
+    assert reusable_length(slot, prompt, 64, images={3: 4}) == 0

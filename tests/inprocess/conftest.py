@@ -22,7 +22,8 @@ More: `server.reply(fn)` answers with `fn(params)` (a `GenerateParams` -> pieces
 `server.runner.fail("boom", after=1)` fails the next generation after one piece (`die=True`
 kills the runner, as a crash does); `server.runners.refuse(error)` fails the next load;
 `server.create("other", template=..., system=..., parameters={...}, embedding=True)` makes
-another model (`embedding=True`: a GGUF with a pooling type, for `/api/embed`);
+another model (`embedding=True`: a GGUF with a pooling type, for `/api/embed`; `projector=True`:
+with a projector layer, for images);
 `server.client` is the starlette `TestClient` itself; `server.runners.started` lists the
 runners loaded so far; `server.scheduler` is the real scheduler.
 """
@@ -88,20 +89,30 @@ class InProcessServer:
         else:
             self.runners.reply = tuple(str(p) for p in pieces)
 
-    def create(self, name: str, *, embedding: bool = False, **fields: Any) -> str:
+    def create(
+        self, name: str, *, embedding: bool = False, projector: bool = False, **fields: Any
+    ) -> str:
         """Create `name` from the synthetic GGUF through `/api/create` (`fields` go in the
-        request: template, system, parameters, messages...); returns the name."""
-        gguf = write_tiny_gguf(
-            self.root / f"{name.replace(':', '_')}.gguf", pooling_type=1 if embedding else None
-        )
-        data = gguf.read_bytes()
-        digest = "sha256:" + hashlib.sha256(data).hexdigest()
-        uploaded = self.client.post(f"/api/blobs/{digest}", content=data)
-        assert uploaded.status_code in (200, 201), uploaded.text
-        body = {"model": name, "files": {gguf.name: digest}, "stream": False, **fields}
+        request: template, system, parameters, messages...); `projector` adds a synthetic
+        projector GGUF (the model then has `vision`); returns the name."""
+        stem = name.replace(":", "_")
+        pooling = 1 if embedding else None
+        files = [write_tiny_gguf(self.root / f"{stem}.gguf", pooling_type=pooling)]
+        if projector:
+            mmproj = self.root / f"{stem}-mmproj.gguf"
+            files.append(write_tiny_gguf(mmproj, arch="clip", general_type="projector"))
+        digests = {path.name: self._upload(path) for path in files}
+        body = {"model": name, "files": digests, "stream": False, **fields}
         created = self.client.post("/api/create", json=body)
         assert created.status_code == 200, created.text
         return name
+
+    def _upload(self, path: Path) -> str:
+        data = path.read_bytes()
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        uploaded = self.client.post(f"/api/blobs/{digest}", content=data)
+        assert uploaded.status_code in (200, 201), uploaded.text
+        return digest
 
     # ---- requests ------------------------------------------------------------------------
 

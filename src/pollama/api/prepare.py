@@ -108,13 +108,17 @@ async def _fit(
     truncate: bool | None,
     lease: Lease,
     **render_args: Any,
-) -> str:
-    """The rendered prompt; unless `truncate` is false, the oldest messages that do not fit
-    the context are left out."""
+) -> prompts.TaggedPrompt:
+    """The rendered prompt with its images' tags, and the images; unless `truncate` is false,
+    the oldest messages that do not fit the context are left out (and their images)."""
     if truncate is False:
-        return template.render(messages, **render_args)
+        return prompts.render_from(template, messages, 0, **render_args)
+
+    async def tokenize(text: str, images: list[str]) -> list[int]:
+        return await lease.runner.tokenize(text, images=images)
+
     return await prompts.fit_messages(
-        template, messages, lease.spec.num_ctx, lease.runner.tokenize, **render_args
+        template, messages, lease.spec.num_ctx, tokenize, **render_args
     )
 
 
@@ -166,8 +170,7 @@ class GenerateKind:
         think: ThinkSetting,
         lease: Lease,
     ) -> Rendered:
-        images = list(self.body.images or [])
-        text = await self._text(resolved, template, think, lease, images)
+        text, images = await self._text(resolved, template, think, lease)
         shown, runner_prompt = await with_context(lease.runner, self.body.context, text)
         # Image tags only work in text: with images, the context goes as text too.
         return shown, shown if images else runner_prompt, images
@@ -178,14 +181,14 @@ class GenerateKind:
         template: prompts.ChatTemplate,
         think: ThinkSetting,
         lease: Lease,
-        images: list[str],
-    ) -> str:
+    ) -> prompts.TaggedPrompt:
         body = self.body
+        images = list(body.images or [])
         if body.raw:
-            return image_tags.tag_prompt(body.prompt, images)
+            return image_tags.tag_prompt(body.prompt, images), images
         if body.suffix:
             prompt = image_tags.tag_prompt(body.prompt, images)
-            return templates.render_suffix(template.text, prompt, body.suffix)
+            return templates.render_suffix(template.text, prompt, body.suffix), images
         messages = prompts.generate_messages(
             resolved.model,
             body.prompt,
@@ -193,7 +196,6 @@ class GenerateKind:
             images=images,
             with_history=body.context is None,
         )
-        messages, _ = image_tags.tag_messages(messages)
         return await _fit(template, messages, body.truncate, lease, **think.render_args())
 
     def splitter(
@@ -262,9 +264,8 @@ class ChatKind:
     ) -> Rendered:
         body = self.body
         messages = prompts.chat_messages(resolved.model, [m.as_dict() for m in body.messages])
-        messages, images = image_tags.tag_messages(messages)
         render_args = {"tools": self.tools, **think.render_args()}
-        text = await _fit(template, messages, body.truncate, lease, **render_args)
+        text, images = await _fit(template, messages, body.truncate, lease, **render_args)
         return text, text, images
 
     def splitter(
@@ -335,7 +336,8 @@ async def prepare(request: Request, kind: RequestKind) -> Prepared:
 
 async def count_tokens(request: Request, body: ChatRequest) -> int:
     """How many tokens the whole chat prompt takes, rendered as `/api/chat` renders it (the
-    model is loaded to tokenize it); `truncate` does not apply."""
+    model is loaded to tokenize it), its images counted as the runner evaluates them;
+    `truncate` does not apply."""
     context = context_of(request)
     kind = ChatKind(body.model_copy(update={"truncate": False}))
     kind.require_model()
@@ -346,5 +348,5 @@ async def count_tokens(request: Request, body: ChatRequest) -> int:
     options = _options(resolved, body)
     keep_alive = parse_keep_alive(body.keep_alive)
     async with await context.scheduler.acquire(resolved.ref, options, keep_alive) as lease:
-        prompt, _, _ = await kind.render(resolved, template, think, lease)
-        return len(await lease.runner.tokenize(prompt))
+        prompt, _, images = await kind.render(resolved, template, think, lease)
+        return len(await lease.runner.tokenize(prompt, images=images))

@@ -134,10 +134,13 @@ class RunnerClient:
             duration=sum(part.duration for part in parts),
         )
 
-    async def tokenize(self, text: str, add_special: bool = True) -> list[int]:
-        result = await self._call(
-            {"op": protocol.TOKENIZE, "text": text, "add_special": add_special}
-        )
+    async def tokenize(
+        self, text: str, add_special: bool = True, images: list[str] | None = None
+    ) -> list[int]:
+        frame: dict[str, Any] = {"op": protocol.TOKENIZE, "text": text, "add_special": add_special}
+        if images:
+            frame["images"] = list(images)
+        result = await self._call(frame)
         return list(result["tokens"])
 
     async def detokenize(self, tokens: list[int]) -> str:

@@ -37,9 +37,14 @@ class Runner(Protocol):
         """Pooled vectors, one per text; cancelling the caller cancels the work."""
         ...
 
-    async def tokenize(self, text: str, add_special: bool = True) -> list[int]:
+    async def tokenize(
+        self, text: str, add_special: bool = True, images: list[str] | None = None
+    ) -> list[int]:
         """Token ids of `text`; `add_special` adds the BOS the model wants (if any) and parses
-        control tokens written in the text."""
+        control tokens written in the text. With `images` (base64), each `[img-N]` tag is
+        images[N]'s positions, as a generation evaluates it (negative ids stand for image
+        positions), so the length is what the prompt takes; without a projector that is a
+        400."""
         ...
 
     async def detokenize(self, tokens: list[int]) -> str:

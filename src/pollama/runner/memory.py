@@ -14,6 +14,8 @@ Pure functions (no llama.cpp) so the scheduler can reuse them. The estimate is
               and sliding-window layers); flash attention off adds ~3 B x n_head x cells of
               scores; plus the logits of one output per slot
   + overhead  the Python runtime and libraries of the runner process (measured: ~100 MiB)
+  + projector a vision projector's weights and image compute buffer, when the spec names
+              one (see projector_memory.py)
 
 LoRA adapters are loaded by the runner on first use, over the one base it holds: each adds
 its file's size (`adapter_bytes`), which `/api/ps` adds to the size of the model using it.
@@ -22,11 +24,12 @@ its file's size (`adapter_bytes`), which `/api/ps` adds to the size of the model
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pollama.errors import PollamaError
+from pollama.runner.projector_memory import projector_bytes
 from pollama.runner.types import RunnerSpec
 
 MiB = 1024**2
@@ -122,10 +125,11 @@ class MemoryEstimate:
     kv_cache: int
     compute: int
     overhead: int = RUNTIME_OVERHEAD
+    projector: int = 0
 
     @property
     def total(self) -> int:
-        return self.weights + self.kv_cache + self.compute + self.overhead
+        return self.weights + self.kv_cache + self.compute + self.overhead + self.projector
 
 
 def _pad(n: int, to: int = CELL_PADDING) -> int:
@@ -217,7 +221,7 @@ def human_bytes(n: int) -> str:
 def plan_memory(spec: RunnerSpec) -> MemoryEstimate:
     """The memory a runner for `spec` will need (reads the GGUF header)."""
     shape = read_model_shape(Path(spec.model_path))
-    return estimate_memory(
+    estimate = estimate_memory(
         shape,
         num_ctx=spec.num_ctx,
         num_parallel=spec.num_parallel,
@@ -226,6 +230,9 @@ def plan_memory(spec: RunnerSpec) -> MemoryEstimate:
         swa_full=spec.swa_full,
         flash_attention=spec.flash_attention != "off",
     )
+    if spec.projector is None:
+        return estimate
+    return replace(estimate, projector=projector_bytes(spec.projector))
 
 
 def check_fits(estimate: MemoryEstimate, limit: int | None) -> None:

@@ -4,7 +4,8 @@ Requests (server -> runner) carry an `id` chosen by the client and an `op`:
   generate   {"params": GenerateParams}      -> many {"id", "chunk": GenerateChunk}, last done
   cancel     {"target": <generate id>}      -> nothing (the stream just ends)
   embed      {"texts": [str]}               -> {"id", "result": EmbedResult}
-  tokenize   {"text": str, "add_special"}   -> {"id", "result": {"tokens": [int]}}
+  tokenize   {"text": str, "add_special", "images"?: [str]}
+                                            -> {"id", "result": {"tokens": [int]}}
   detokenize {"tokens": [int]}              -> {"id", "result": {"text": str}}
   health     {}                             -> {"id", "result": {"status": "ok", ...}}
 Any request may instead be answered {"id", "error": {"message": str, "status": int}}.

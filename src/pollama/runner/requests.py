@@ -64,6 +64,18 @@ def new_sequence(
     )
 
 
+def prompt_positions(
+    model: Model, projector: Projector | None, text: str, images: list[str], add_special: bool
+) -> list[int]:
+    """What `text` takes in the context: its tokens, and with `images` each `[img-N]` tag
+    replaced by images[N]'s positions (negative pseudo ids, see vision.py)."""
+    if not images:
+        return model.tokenize(text, add_special)
+    if projector is None:
+        raise PollamaError("this model does not support images", 400)
+    return projector.positions(text, images)
+
+
 def _tokenize_with_images(
     projector: Projector | None, params: GenerateParams
 ) -> tuple[list[int], dict[int, ImageChunk]]:

@@ -6,7 +6,9 @@ unchanged over it, in process, in milliseconds.
 
 - Tokens are whitespace-separated words, each with a stable id (the same word always gets the
   same id, across the runners of one factory); `add_special` puts BOS (id 1) first, and
-  `detokenize` joins the words back with single spaces.
+  `detokenize` joins the words back with single spaces. With images (a spec with a
+  projector), each `[img-N]` tag is `IMAGE_TOKENS` negative ids, in `tokenize` and in the
+  counts of `generate` alike; the images themselves are not looked at.
 - `generate` replies with the script: a list of text pieces (one token each), or a callable
   from the request's `GenerateParams` to pieces. `num_predict` (clamped as the engine clamps
   it) ends the reply with `length`, a `stop` string ends it with `stop` and is never sent, as
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -38,6 +41,8 @@ from pollama.runner.stops import StopMatcher
 from pollama.runner.types import EmbedResult, GenerateChunk, GenerateParams, RunnerSpec
 
 BOS = 1
+IMAGE_TOKENS = 4  # the positions a scripted image takes
+_IMAGE_TAG = re.compile(r"(\[img-\d+\])")
 FIRST_WORD_ID = 100  # ids below are left for special tokens
 DEFAULT_REPLY = ("Hello", " world", "!")
 CRASH = "llama runner process has terminated: signal: killed"
@@ -117,6 +122,23 @@ class ScriptedRunner:
         if self._death is None:
             self._death = PollamaError(message)
 
+    def _positions(self, text: str, add_special: bool, images: list[str]) -> list[int]:
+        """The words' ids; with images, each `[img-N]` tag as IMAGE_TOKENS negative ids."""
+        if not images:
+            return self.tokenizer.encode(text, add_special)
+        if self.spec.projector is None:
+            raise PollamaError("this model does not support images", 400)
+        tokens = [BOS] if add_special else []
+        for part in _IMAGE_TAG.split(text):
+            if _IMAGE_TAG.fullmatch(part):
+                index = int(part[5:-1])
+                if index >= len(images):
+                    raise PollamaError(f"invalid image index: {index}", 400)
+                tokens.extend(-1 - index * IMAGE_TOKENS - k for k in range(IMAGE_TOKENS))
+            else:
+                tokens.extend(self.tokenizer.encode(part, add_special=False))
+        return tokens
+
     # ---- the contract --------------------------------------------------------------------
 
     @property
@@ -129,7 +151,7 @@ class ScriptedRunner:
         prompt = (
             list(params.prompt)
             if isinstance(params.prompt, list)
-            else self.tokenizer.encode(params.prompt)
+            else self._positions(params.prompt, True, params.images)
         )
         options = RequestOptions.from_dict(params.options)
         limit = options.max_new_tokens(self.spec.num_ctx)
@@ -187,9 +209,11 @@ class ScriptedRunner:
             duration=NS_PER_TOKEN * len(texts),
         )
 
-    async def tokenize(self, text: str, add_special: bool = True) -> list[int]:
+    async def tokenize(
+        self, text: str, add_special: bool = True, images: list[str] | None = None
+    ) -> list[int]:
         self._check_alive()
-        return self.tokenizer.encode(text, add_special)
+        return self._positions(text, add_special, images or [])
 
     async def detokenize(self, tokens: list[int]) -> str:
         self._check_alive()

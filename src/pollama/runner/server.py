@@ -23,6 +23,7 @@ from pollama.errors import PollamaError
 from pollama.runner import protocol
 from pollama.runner.engine import Engine, Frame
 from pollama.runner.model import Model
+from pollama.runner.requests import prompt_positions
 from pollama.runner.types import GenerateParams
 from pollama.runner.wire import from_wire
 
@@ -143,8 +144,9 @@ class RunnerServer:
                 self.engine.embed(engine_id, texts)
             elif op == protocol.TOKENIZE:
                 text, add_special = str(frame["text"]), bool(frame.get("add_special", True))
+                images = [str(image) for image in frame.get("images") or []]
                 connection.spawn(
-                    self._answer(connection, client_id, self._tokenize, text, add_special)
+                    self._answer(connection, client_id, self._tokenize, text, add_special, images)
                 )
             elif op == protocol.DETOKENIZE:
                 tokens = [int(t) for t in frame["tokens"]]
@@ -159,8 +161,9 @@ class RunnerServer:
         except (KeyError, TypeError, ValueError) as error:
             connection.send(protocol.error_frame(client_id, f"bad request: {error}", 400))
 
-    def _tokenize(self, text: str, add_special: bool) -> dict[str, Any]:
-        return {"tokens": self.model.tokenize(text, add_special)}
+    def _tokenize(self, text: str, add_special: bool, images: list[str]) -> dict[str, Any]:
+        projector = self.engine.projector
+        return {"tokens": prompt_positions(self.model, projector, text, images, add_special)}
 
     def _detokenize(self, tokens: list[int]) -> dict[str, Any]:
         return {"text": self.model.detokenize(tokens)}

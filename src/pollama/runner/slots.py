@@ -74,13 +74,22 @@ def reusable_length(
     for start, length in (images or {}).items():
         if start + length <= limit:
             cuts.append(start + length)
-        if start <= limit and start < shared:
+        if start <= limit and _slot_image_starts_at(slot, start, shared):
             cuts.append(start)
     best = max(cuts)
     for start, length in (images or {}).items():
         if start < best < start + length:
             return start
     return best
+
+
+def _slot_image_starts_at(slot: Slot, start: int, shared: int) -> bool:
+    """Whether the slot's prompt was cut at `start` too: it holds an image there (the same
+    image when the prefix runs past it, another one when the prefix ends there). Pseudo
+    ids are negative; a slot with text there evaluated it inside a chunk, not on a cut."""
+    if start < shared:
+        return True
+    return start == shared and start < len(slot.tokens) and slot.tokens[start] < 0
 
 
 def choose_slot(

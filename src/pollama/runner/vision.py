@@ -97,6 +97,13 @@ class Projector:
         with self._lock:
             return self._tokenize(text, data)
 
+    def positions(self, prompt: str, images: list[str]) -> list[int]:
+        """`tokenize`'s positions alone (what the prompt takes in the context): for counting."""
+        vision_prompt = self.tokenize(prompt, images)
+        for image in vision_prompt.images.values():
+            image.free()
+        return vision_prompt.tokens
+
     def _tokenize(self, text: bytes, images: list[bytes]) -> VisionPrompt:
         bitmaps = [self._bitmap(image) for image in images]
         chunks = mtmd.mtmd_input_chunks_init()

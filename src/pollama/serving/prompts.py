@@ -11,11 +11,15 @@ from typing import Any
 from pollama import templates
 from pollama.go.strconv import quote as go_quote
 from pollama.models import views
+from pollama.serving import images as image_tags
 from pollama.store import Model
 
 log = logging.getLogger(__name__)
-# `Runner.tokenize` with its default (BOS added): how long a rendered prompt is to the model.
-Tokenize = Callable[[str], Awaitable[list[int]]]
+# `Runner.tokenize` with BOS added, of a rendered prompt and the images its `[img-N]` tags
+# stand for: how long the prompt is to the model.
+Tokenize = Callable[[str, list[str]], Awaitable[list[int]]]
+# A rendered prompt and its images, in the order of their tags.
+TaggedPrompt = tuple[str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -84,31 +88,41 @@ def chat_messages(model: Model, request_messages: list[dict[str, Any]]) -> list[
     return messages
 
 
+def render_from(
+    template: ChatTemplate, messages: list[dict[str, Any]], start: int, **render_args: Any
+) -> TaggedPrompt:
+    """The prompt of the messages from `start` on (and the system messages before it), and
+    their images. As Ollama's `chatPrompt` (server/prompt.go): only the kept messages from
+    `start` are tagged, numbered from 0, so a left-out message's images are never sent."""
+    tagged, images = image_tags.tag_messages(messages[start:])
+    kept = [m for m in messages[:start] if m.get("role") == "system"] + tagged
+    return template.render(kept, **render_args), images
+
+
 async def fit_messages(
     template: ChatTemplate,
     messages: list[dict[str, Any]],
     num_ctx: int,
     tokenize: Tokenize,
     **render_args: Any,
-) -> str:
-    """Render, dropping the oldest messages until the prompt fits `num_ctx` tokens. System
-    messages and the last message are always kept, as Ollama's `chatPrompt` (server/prompt.go)
-    does: the smallest such start index is found by binary search (a later start never gives
-    a longer prompt)."""
+) -> TaggedPrompt:
+    """Render, dropping the oldest messages until the prompt (its images counted as the
+    runner evaluates them) fits `num_ctx` tokens. System messages and the last message are
+    always kept, as Ollama's `chatPrompt` (server/prompt.go) does: the smallest such start
+    index is found by binary search (a later start never gives a longer prompt)."""
 
-    def from_start(start: int) -> str:
-        kept = [m for m in messages[:start] if m.get("role") == "system"] + messages[start:]
-        return template.render(kept, **render_args)
+    async def fits(candidate: TaggedPrompt) -> bool:
+        return len(await tokenize(*candidate)) <= num_ctx
 
-    prompt = from_start(0)
-    if len(messages) <= 1 or len(await tokenize(prompt)) <= num_ctx:
+    prompt = render_from(template, messages, 0, **render_args)
+    if len(messages) <= 1 or await fits(prompt):
         return prompt
     low, high = 1, len(messages) - 1  # invariant: starts below `low` do not fit
-    best = from_start(high)
+    best = render_from(template, messages, high, **render_args)
     while low < high:
         middle = (low + high) // 2
-        candidate = from_start(middle)
-        if len(await tokenize(candidate)) <= num_ctx:
+        candidate = render_from(template, messages, middle, **render_args)
+        if await fits(candidate):
             high, best = middle, candidate
         else:
             low = middle + 1
