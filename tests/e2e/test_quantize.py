@@ -75,6 +75,31 @@ def test_q4_k_m_with_progress_then_it_answers(
     assert (answer.response or "").strip() and answer.eval_count
 
 
+def test_q8_0_from_an_f32_source_answers(client: ollama.Client) -> None:
+    """F32 weights quantize too (Ollama accepts F16 and F32 sources)."""
+    path = gemma_float_gguf("F32")
+    events = list(
+        client.create(
+            model="gemma-f32-q8",
+            files={path.name: client.create_blob(path)},
+            quantize="Q8_0",
+            stream=True,
+        )
+    )
+    assert "quantizing F32 model to Q8_0" in {e.status for e in events}
+    assert events[-1].status == "success"
+    show = client.show("gemma-f32-q8")
+    assert show.details is not None and show.details.quantization_level == "Q8_0"
+    answer = client.generate(
+        "gemma-f32-q8",
+        "The capital of France is",
+        raw=True,
+        options={"num_predict": 4, "temperature": 0},
+    )
+    assert (answer.response or "").strip() and answer.eval_count
+    client.delete("gemma-f32-q8")
+
+
 def test_q8_0_from_the_cli(server: RunningServer, tmp_path: Path) -> None:
     modelfile = tmp_path / "Modelfile"
     modelfile.write_text(f"FROM {gemma_float_gguf('F16')}\n")
