@@ -67,12 +67,13 @@ class RunningServer:
         )
 
 
-def start_server(root: Path, extra_env: dict[str, str] | None = None) -> RunningServer:
-    port = free_port()
+def server_env(root: Path, port: int, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a test server on `port`: its own HOME and store under `root`, none
+    of the machine's OLLAMA_* settings."""
     home = root / "home"
     models = home / ".ollama" / "models"
     models.mkdir(parents=True)
-    env = {
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith("OLLAMA_")},
         "HOME": str(home),
         "OLLAMA_HOST": f"127.0.0.1:{port}",
@@ -80,6 +81,24 @@ def start_server(root: Path, extra_env: dict[str, str] | None = None) -> Running
         "POLLAMA_LOG": str(root / "autostart.log"),
         **(extra_env or {}),
     }
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> bool:
+    """Whether the server at `url` answered before `timeout` (False once it exited)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return False
+
+
+def start_server(root: Path, extra_env: dict[str, str] | None = None) -> RunningServer:
+    port = free_port()
+    env = server_env(root, port, extra_env)
+    home = Path(env["HOME"])
     log = root / "server.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
@@ -91,16 +110,7 @@ def start_server(root: Path, extra_env: dict[str, str] | None = None) -> Running
         )
     models = Path(env["OLLAMA_MODELS"])
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
+    if not wait_until_serving(url, process):
         stop_server(process)
         raise RuntimeError(f"server did not start:\n{log.read_text()}")
     return RunningServer(url, f"127.0.0.1:{port}", models, home, env, process, log)

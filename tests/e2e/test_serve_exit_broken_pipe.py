@@ -8,14 +8,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import IO
 
 import httpx
 import pytest
 
-from tests.conftest import create_gemma, free_port, stop_server
+from tests.conftest import create_gemma, free_port, server_env, stop_server, wait_until_serving
 
 
 def _drain(pipe: IO[bytes], stop: threading.Event) -> None:
@@ -26,16 +25,7 @@ def _drain(pipe: IO[bytes], stop: threading.Event) -> None:
 
 def test_serve_exits_on_ctrl_c_after_its_output_pipe_closed(tmp_path: Path) -> None:
     port = free_port()
-    home = tmp_path / "home"
-    models = home / ".ollama" / "models"
-    models.mkdir(parents=True)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("OLLAMA_")},
-        "HOME": str(home),
-        "OLLAMA_HOST": f"127.0.0.1:{port}",
-        "OLLAMA_MODELS": str(models),
-        "OLLAMA_DEBUG": "1",
-    }
+    env = server_env(tmp_path, port, {"OLLAMA_DEBUG": "1"})
     process = subprocess.Popen(
         [sys.executable, "-m", "pollama", "serve"],
         env=env,
@@ -49,15 +39,8 @@ def test_serve_exits_on_ctrl_c_after_its_output_pipe_closed(tmp_path: Path) -> N
     reader.start()
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail("the server did not start")
-                time.sleep(0.1)
+        if not wait_until_serving(url, process):
+            pytest.fail("the server did not start")
         name = create_gemma(url)
         body = {"model": name, "prompt": "Hi", "stream": False, "options": {"num_predict": 2}}
         assert httpx.post(f"{url}/api/generate", json=body, timeout=120).status_code == 200

@@ -7,14 +7,18 @@ other functions turn one into the shapes of `/api/tags`, `/api/show` and the con
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 from gguf.constants import LlamaFileType
 
 from pollama.gguf.parse import GGUFError, TensorInfo, parse_gguf
+
+T = TypeVar("T")
 
 __all__ = [
     "GGUFError",
@@ -65,6 +69,21 @@ class GGUFInfo:
     pooling_type: int | None
     alignment: int
     data_offset: int
+
+
+def derived_from_gguf(path: Path, derive: Callable[[dict[str, Any], int], T]) -> T:
+    """`derive(metadata, tensor data bytes)` of the GGUF at `path`, cached while the file is
+    unchanged (same size and modification time), so a load plan never parses a file twice."""
+    stat = Path(path).stat()
+    return cast(T, _derived(derive, str(path), stat.st_size, stat.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=48)
+def _derived(
+    derive: Callable[[dict[str, Any], int], object], path: str, _size: int, _mtime_ns: int
+) -> object:
+    info = read_gguf(Path(path))
+    return derive(info.kv, info.tensor_data_bytes)
 
 
 def read_gguf(path: Path) -> GGUFInfo:

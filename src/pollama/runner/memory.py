@@ -23,12 +23,12 @@ its file's size (`adapter_bytes`), which `/api/ps` adds to the size of the model
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pollama.errors import PollamaError
+from pollama.gguf.metadata import derived_from_gguf
 from pollama.runner.projector_memory import projector_bytes
 from pollama.runner.types import RunnerSpec
 
@@ -107,16 +107,7 @@ class ModelShape:
 
 def read_model_shape(path: Path) -> ModelShape:
     """The shape of the GGUF at `path` (cached while the file is unchanged)."""
-    stat = Path(path).stat()
-    return _read_model_shape(str(path), stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=32)
-def _read_model_shape(path: str, _size: int, _mtime_ns: int) -> ModelShape:
-    from pollama.gguf.metadata import read_gguf
-
-    info = read_gguf(Path(path))
-    return ModelShape.from_gguf_kv(info.kv, info.tensor_data_bytes)
+    return derived_from_gguf(path, ModelShape.from_gguf_kv)
 
 
 @dataclass(frozen=True)

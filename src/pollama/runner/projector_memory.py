@@ -11,10 +11,11 @@ Pure (no llama.cpp): `memory.plan_memory` adds it when a spec names a projector.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pollama.gguf.metadata import derived_from_gguf
 
 
 @dataclass(frozen=True)
@@ -58,16 +59,7 @@ def projector_compute_bytes(shape: ProjectorShape) -> int:
 
 def read_projector_shape(path: Path) -> ProjectorShape:
     """The shape of the projector GGUF at `path` (cached while the file is unchanged)."""
-    stat = Path(path).stat()
-    return _read_projector_shape(str(path), stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=16)
-def _read_projector_shape(path: str, _size: int, _mtime_ns: int) -> ProjectorShape:
-    from pollama.gguf.metadata import read_gguf
-
-    info = read_gguf(Path(path))
-    return ProjectorShape.from_gguf_kv(info.kv, info.tensor_data_bytes)
+    return derived_from_gguf(path, ProjectorShape.from_gguf_kv)
 
 
 def projector_bytes(path: Path | None) -> int:
