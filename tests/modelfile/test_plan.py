@@ -111,10 +111,40 @@ def test_from_a_directory_of_ggufs(tmp_path: Path) -> None:
     assert plan.from_model is None
 
 
-def test_a_directory_prefers_gguf_over_safetensors(tmp_path: Path) -> None:
-    model = gguf(tmp_path / "m.gguf")
+def test_a_directory_prefers_safetensors_over_gguf_as_ollama(tmp_path: Path) -> None:
+    gguf(tmp_path / "m.gguf")
     (tmp_path / "model.safetensors").write_bytes(b"x")
-    assert plan_of("FROM .\n", tmp_path).model_files == [model]
+    (tmp_path / "config.json").write_text("{}")
+    files = plan_of("FROM .\n", tmp_path).model_files
+    assert files == [tmp_path / "model.safetensors", tmp_path / "config.json"]
+
+
+def test_a_hugging_face_directory_sends_weights_configs_and_tokenizer(tmp_path: Path) -> None:
+    hf = tmp_path / "hf"
+    names = [
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "chat_template.jinja",
+        "tokenizer.model",
+        "original/params.json",
+    ]
+    for name in [*names, "README.md", "pytorch_model.bin", "notes.txt"]:
+        (hf / name).parent.mkdir(parents=True, exist_ok=True)
+        (hf / name).write_bytes(b"x")
+    files = plan_of("FROM hf\n", tmp_path).model_files
+    assert sorted(files) == sorted(hf / name for name in names)
+
+
+def test_a_peft_adapter_directory(tmp_path: Path) -> None:
+    lora = tmp_path / "lora"
+    lora.mkdir()
+    for name in ("adapter_model.safetensors", "adapter_config.json", "README.md"):
+        (lora / name).write_bytes(b"x")
+    plan = plan_of("FROM b\nADAPTER lora\n", tmp_path)
+    assert plan.adapter_files == [lora / "adapter_model.safetensors", lora / "adapter_config.json"]
 
 
 def test_a_directory_of_gguf_bins(tmp_path: Path) -> None:
@@ -122,32 +152,24 @@ def test_a_directory_of_gguf_bins(tmp_path: Path) -> None:
     assert plan_of("FROM d\n", tmp_path).model_files == [model]
 
 
-@pytest.mark.parametrize(
-    ("files", "kind"),
-    [
-        (["model.safetensors", "config.json"], "safetensors"),
-        (["model-00001-of-00002.safetensors"], "safetensors"),
-        (["consolidated.safetensors"], "safetensors"),
-        (["2_Dense/model.safetensors"], "safetensors"),
-        (["pytorch_model.bin"], "pytorch"),
-        (["consolidated.00.pth"], "pytorch"),
-    ],
-)
-def test_unconvertible_directories(tmp_path: Path, files: list[str], kind: str) -> None:
+@pytest.mark.parametrize("name", ["pytorch_model.bin", "consolidated.00.pth"])
+def test_pytorch_directories_are_refused(tmp_path: Path, name: str) -> None:
     directory = tmp_path / "hf"
-    for name in files:
-        (directory / name).parent.mkdir(parents=True, exist_ok=True)
-        (directory / name).write_bytes(b"PK\x03\x04")
+    directory.mkdir()
+    (directory / name).write_bytes(b"PK\x03\x04")
     assert plan_error("FROM hf\n", tmp_path) == (
-        f"{directory}: {kind} models cannot be converted by pollama; use a GGUF file"
+        f"{directory}: pytorch models cannot be converted by pollama; "
+        "use safetensors or a GGUF file"
     )
 
 
-@pytest.mark.parametrize(("name", "kind"), [("w.safetensors", "safetensors"), ("w.pth", "pytorch")])
-def test_unconvertible_files(tmp_path: Path, name: str, kind: str) -> None:
-    (tmp_path / name).write_bytes(b"x")
-    assert plan_error(f"FROM {name}\n", tmp_path) == (
-        f"{tmp_path / name}: {kind} models cannot be converted by pollama; use a GGUF file"
+def test_a_single_safetensors_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "w.safetensors").write_bytes(b"x")
+    message = plan_error("FROM w.safetensors\n", tmp_path)
+    assert message.startswith(f"{tmp_path / 'w.safetensors'}: a safetensors model is a directory")
+    (tmp_path / "w.pth").write_bytes(b"x")
+    assert plan_error("FROM w.pth\n", tmp_path).endswith(
+        "pytorch models cannot be converted by pollama; use safetensors or a GGUF file"
     )
 
 
@@ -225,12 +247,12 @@ def test_adapter_must_exist(tmp_path: Path) -> None:
     assert message == f"stat {tmp_path / 'missing-lora.gguf'}: no such file or directory"
 
 
-def test_safetensors_adapter_directory(tmp_path: Path) -> None:
+def test_an_adapter_directory_with_both_prefers_the_adapter(tmp_path: Path) -> None:
     (tmp_path / "lora").mkdir()
     (tmp_path / "lora" / "adapter_model.safetensors").write_bytes(b"x")
     (tmp_path / "lora" / "model.safetensors").write_bytes(b"x")
-    message = plan_error("FROM b\nADAPTER lora\n", tmp_path)
-    assert message.endswith("safetensors models cannot be converted by pollama; use a GGUF file")
+    files = plan_of("FROM b\nADAPTER lora\n", tmp_path).adapter_files
+    assert files == [tmp_path / "lora" / "adapter_model.safetensors"]
 
 
 def test_draft(tmp_path: Path) -> None:

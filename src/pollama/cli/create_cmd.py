@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,11 +59,18 @@ def _upload(client: Client, path: Path, digest: str, progress: Progress) -> None
     progress.remove_task(task)
 
 
-def _file_key(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return path.name
+def request_file_names(paths: list[Path]) -> dict[Path, str]:
+    """The names files are sent under, as Ollama's cmd/cmd.go (createRequestFileNames): a
+    single file by its base name, several by their path below their common directory (so a
+    Hugging Face directory's `config.json` is `config.json`, its `original/params.json` keeps
+    the folder)."""
+    if len(paths) < 2:
+        return {path: path.name for path in paths}
+    absolute = [Path(os.path.abspath(path)) for path in paths]
+    root = Path(os.path.commonpath([path.parent for path in absolute]))
+    return {
+        path: full.relative_to(root).as_posix() for path, full in zip(paths, absolute, strict=True)
+    }
 
 
 def read_modelfile(file: str) -> tuple[modelfile.CreatePlan, Path]:
@@ -91,10 +99,10 @@ def build_request(
             if not paths:
                 continue
             request[key] = {}
-            for path in paths:
+            for path, file_name in request_file_names(paths).items():
                 digest = _sha256(path, progress)
                 _upload(client, path, digest, progress)
-                request[key][_file_key(path, base)] = digest
+                request[key][file_name] = digest
     for key, value in (
         ("template", plan.template),
         ("system", plan.system),

@@ -268,3 +268,13 @@ def load_problems(info: GGUFInfo) -> list[str]:
     if keys:
         problems.append("missing " + ", ".join(keys))
     return problems
+
+
+def written_file_problem(path: Path) -> str | None:
+    """Why a GGUF that a child process (quantize, convert) says it wrote cannot be stored as a
+    model layer, or None when it can."""
+    try:
+        info = read_gguf(path)
+    except (GGUFError, OSError) as exc:
+        return f"the result is not a GGUF: {exc}"
+    return "; ".join(load_problems(info)) or None

@@ -1,4 +1,4 @@
-"""The files a FROM, ADAPTER or DRAFT path names: `~` expansion, GGUF lookup in a directory."""
+"""The files a FROM, ADAPTER or DRAFT path names: `~` expansion, what a directory holds."""
 
 from __future__ import annotations
 
@@ -35,11 +35,14 @@ def _user_home(user: str) -> str:
 
 
 def _unconvertible(path: Path, kind: str) -> ModelfileError:
-    return ModelfileError(f"{path}: {kind} models cannot be converted by pollama; use a GGUF file")
+    return ModelfileError(
+        f"{path}: {kind} models cannot be converted by pollama; use safetensors or a GGUF file"
+    )
 
 
-def local_files(path: Path) -> list[Path] | None:
-    """The GGUF file(s) a FROM/ADAPTER path names; None when nothing exists there."""
+def local_files(path: Path, *, adapter: bool = False) -> list[Path] | None:
+    """The files a FROM/ADAPTER path names (a GGUF, or a Hugging Face directory's weights,
+    configs and tokenizer); None when nothing exists there."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -49,35 +52,58 @@ def local_files(path: Path) -> list[Path] | None:
         raise ModelfileError(f"stat {path}: {reason}") from None
     if not stat.S_ISDIR(mode):
         if path.suffix.lower() == ".safetensors":
-            raise _unconvertible(path, "safetensors")
+            raise ModelfileError(
+                f"{path}: a safetensors model is a directory: name the directory that holds "
+                "config.json (or adapter_config.json) and the .safetensors files"
+            )
         if path.suffix.lower() in (".pth", ".pt"):
             raise _unconvertible(path, "pytorch")
         return [path]
-    return _gguf_files_in(path)
+    return _checked_inside(path, _files_in(path, adapter=adapter))
 
 
-# What Ollama would convert from a directory, which pollama cannot.
-_UNCONVERTIBLE_PATTERNS = (
-    ("safetensors", ("model*.safetensors", "*/model*.safetensors", "consolidated*.safetensors")),
-    ("pytorch", ("pytorch_model*.bin", "consolidated*.pth")),
+# Ollama's parser/parser.go, filesForModel: the weights, tried in this order.
+_SAFETENSORS_PATTERNS = (
+    ("model*.safetensors", "*/model*.safetensors"),
+    ("consolidated*.safetensors",),
 )
+_ADAPTER_PATTERNS = (("adapter_model*.safetensors",),)
+_PYTORCH_PATTERNS = ("pytorch_model*.bin", "consolidated*.pth")
+# What a conversion reads besides the weights (Go's `**` is one directory level).
+_CONFIG_PATTERNS = ("*.json", "*/*.json", "chat_template.jinja")
+_TOKENIZER_PATTERNS = ("tokenizer.model", "*/tokenizer.model")
 
 
-def _gguf_files_in(directory: Path) -> list[Path]:
-    """A directory's GGUF files (`*.gguf`, else `*.bin` holding GGUF), symlinks kept inside."""
-
+def _files_in(directory: Path, *, adapter: bool) -> list[Path]:
     def matches(pattern: str) -> list[Path]:
         return sorted(p for p in directory.glob(pattern) if p.is_file())
 
+    weight_patterns = (
+        (*_ADAPTER_PATTERNS, *_SAFETENSORS_PATTERNS) if adapter else _SAFETENSORS_PATTERNS
+    )
+    for patterns in weight_patterns:
+        weights = [file for pattern in patterns for file in matches(pattern)]
+        if weights:
+            configs = [file for pattern in _CONFIG_PATTERNS for file in matches(pattern)]
+            tokenizer = next((m for p in _TOKENIZER_PATTERNS if (m := matches(p))), [])
+            return _unique([*weights, *configs, *tokenizer])
+    if any(matches(pattern) for pattern in _PYTORCH_PATTERNS):
+        raise _unconvertible(directory, "pytorch")
     files = matches("*.gguf")
     if not files:
-        for kind, patterns in _UNCONVERTIBLE_PATTERNS:
-            if any(matches(pattern) for pattern in patterns):
-                raise _unconvertible(directory, kind)
         bins = matches("*.bin")
         files = bins if bins and all(_is_gguf(b) for b in bins) else []
     if not files:
         raise ModelfileError(NO_MODEL_FILES)
+    return files
+
+
+def _unique(files: list[Path]) -> list[Path]:
+    return list(dict.fromkeys(files))
+
+
+def _checked_inside(directory: Path, files: list[Path]) -> list[Path]:
+    """Each file resolved; a symlink that leads out of the directory is refused."""
     root = directory.resolve()
     resolved = []
     for file in files:

@@ -51,7 +51,7 @@ def _apply(
     kind, args = command.instruction, command.args
     if kind in ("from", "adapter", "draft"):
         path = expand_path(args, base_dir)
-        files = local_files(path)
+        files = local_files(path, adapter=kind == "adapter")
         if files is None and kind == "from":
             plan.from_model = args
         elif files is None:

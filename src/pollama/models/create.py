@@ -12,9 +12,13 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pollama import templates
+from pollama.convert.errors import ConvertError
+from pollama.convert.layer import convert_blobs
+from pollama.convert.plan import ConversionPlan
+from pollama.convert.staging import is_safetensors, staged
 from pollama.errors import BadRequest, NotFound
 from pollama.gguf import metadata
 from pollama.gguf.adapter_fit import check_adapter_fits
@@ -71,6 +75,15 @@ class CreateInput:
 
 
 @dataclass
+class Conversion:
+    """Uploaded safetensors files (name → digest) and what converting them will write."""
+
+    kind: Literal["model", "adapter"]
+    files: dict[str, str]
+    plan: ConversionPlan
+
+
+@dataclass
 class CreatePlan:
     name: Name
     base: Model | None = None  # the model named by `from`, if any
@@ -84,6 +97,8 @@ class CreatePlan:
     requires: str | None = None
     quantize: QuantizeType | None = None  # None also when the weights already are that type
     quantize_from: str = ""  # the model layer's file type before quantizing ("F16")
+    conversion: Conversion | None = None  # a Hugging Face model to convert
+    adapter_conversion: Conversion | None = None  # a PEFT LoRA adapter to convert
 
 
 def _valid_relative_path(filename: str) -> bool:
@@ -142,10 +157,18 @@ class Creator:
             plan.base = self.store.complete_model(base_name)
             if plan.base is None:
                 raise NotFound(f"model '{source}' not found")
-        plan.weights = [self._weight_file(f, d) for f, d in files.items()]
-        if files and not any(w.media_type == media_types.MODEL for w in plan.weights):
+        if files and is_safetensors(files):
+            plan.conversion = self._plan_conversion("model", files)
+        else:
+            plan.weights = [self._weight_file(f, d) for f, d in files.items()]
+        if plan.weights and not any(w.media_type == media_types.MODEL for w in plan.weights):
             raise BadRequest("no model weights found: every GGUF given is an adapter or projector")
-        plan.adapters = [self._weight_file(f, d) for f, d in request.adapters.items()]
+        if is_safetensors(request.adapters):
+            plan.adapter_conversion = self._plan_conversion(
+                "adapter", request.adapters, _base_kv(plan)
+            )
+        else:
+            plan.adapters = [self._weight_file(f, d) for f, d in request.adapters.items()]
         if len(plan.adapters) > 1:
             raise BadRequest("only one adapter is currently supported")
         if any(a.media_type != media_types.ADAPTER for a in plan.adapters):
@@ -171,6 +194,33 @@ class Creator:
         if request.quantize:
             self._plan_quantize(plan, request.quantize)
         return plan
+
+    def _plan_conversion(
+        self,
+        kind: Literal["model", "adapter"],
+        files: dict[str, str],
+        base_kv: dict[str, Any] | None = None,
+    ) -> Conversion:
+        """Read the configs, tokenizer and safetensors headers of the upload: every refusal
+        (unsupported architecture, a missing file or tensor, a bad dtype or shape) is a 400
+        here, before anything is written."""
+        for filename, digest in files.items():
+            if not _valid_relative_path(filename) or posixpath.isabs(filename):
+                raise BadRequest("file path must be relative")
+            if not digest:
+                raise BadRequest("invalid digest format")
+        # Imported here: the converter's modules are needed only by a conversion.
+        from pollama.convert.adapter import plan_adapter
+        from pollama.convert.model import plan_model
+
+        with staged(self.store.blobs, files) as directory:
+            if kind == "model":
+                return Conversion(kind, files, plan_model(directory))
+            if base_kv is None:
+                raise ConvertError(
+                    "converting an adapter needs its base model: FROM a model or its weights"
+                )
+            return Conversion(kind, files, plan_adapter(directory, base_kv))
 
     def _plan_quantize(self, plan: CreatePlan, text: str) -> None:
         """Ollama's checks (server/create.go, createModel): a known type, float weights; asking
@@ -206,8 +256,12 @@ class Creator:
             for weight in plan.weights:
                 size = self.store.blobs.size(weight.digest)
                 layers.add_existing(Layer(weight.media_type, weight.digest, size, weight.filename))
+        if plan.conversion is not None:
+            yield from self._convert(plan.conversion, layers, pins, media_types.MODEL)
         if plan.quantize is not None:
             yield from self._quantize(plan.quantize, plan.quantize_from, layers, pins)
+        if plan.adapter_conversion is not None:
+            yield from self._convert(plan.adapter_conversion, layers, pins, media_types.ADAPTER)
         for adapter in plan.adapters:
             layers.remove(media_types.ADAPTER)
             size = self.store.blobs.size(adapter.digest)
@@ -241,6 +295,23 @@ class Creator:
         self.store.publish(plan.name, manifest.to_bytes(), prune=self.prune)
         yield {"status": "success"}
 
+    def _convert(
+        self, conversion: Conversion, layers: LayerList, pins: PinSet, media_type: str
+    ) -> Iterator[dict[str, Any]]:
+        """Replace the model (or adapter) layers by the converted GGUF."""
+        base = _model_path(self.store, layers.layers) if conversion.kind == "adapter" else None
+        blobs = self.store.blobs
+        digest, created = yield from convert_blobs(
+            blobs, pins, conversion.kind, conversion.files, conversion.plan, base=base
+        )
+        if media_type == media_types.MODEL:
+            layers.remove(*media_types.WEIGHT_LAYERS)
+        else:
+            layers.remove(media_types.ADAPTER)
+        layers.add_existing(Layer(media_type, digest, blobs.size(digest)))
+        if created:
+            layers.created.add(digest)
+
     def _quantize(
         self, target: QuantizeType, source_type: str, layers: LayerList, pins: PinSet
     ) -> Iterator[dict[str, Any]]:
@@ -254,12 +325,27 @@ class Creator:
 
 def _model_file_type(plan: CreatePlan) -> str:
     """The file type of the weights the new model will have before quantizing."""
+    if plan.conversion is not None:
+        return plan.conversion.plan.file_type
     models = [w.info for w in plan.weights if w.media_type == media_types.MODEL]
     if models:
         return models[0].file_type
     if plan.base is not None and plan.base.model_path is not None:
         return metadata.read_gguf(plan.base.model_path).file_type
     return "unknown"
+
+
+def _base_kv(plan: CreatePlan) -> dict[str, Any] | None:
+    """The metadata of the model an adapter will apply to: the weights being converted or
+    uploaded in this request, else the `from` model's."""
+    if plan.conversion is not None:
+        return {kv.key: kv.value for kv in plan.conversion.plan.metadata}
+    models = [w.info for w in plan.weights if w.media_type == media_types.MODEL]
+    if models:
+        return models[0].kv
+    if plan.base is not None and plan.base.model_path is not None:
+        return metadata.read_gguf(plan.base.model_path).kv
+    return None
 
 
 def _is_gguf(path: Path) -> bool:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from pollama.gguf import metadata
-from pollama.gguf.parse import GGUFError
 from pollama.quantize.process import QuantizeFailed, quantize_file
 from pollama.quantize.types import QuantizeType
 from pollama.store import PinSet
@@ -68,10 +67,6 @@ def _temp_file(blobs: BlobStore) -> Path:
 
 def _check(path: Path) -> None:
     """The child said it succeeded; the file must still be a GGUF pollama can load."""
-    try:
-        info = metadata.read_gguf(path)
-    except (GGUFError, OSError) as exc:
-        raise QuantizeFailed(f"failed to quantize model: the result is not a GGUF: {exc}") from exc
-    problems = metadata.load_problems(info)
-    if problems:
-        raise QuantizeFailed(f"failed to quantize model: {'; '.join(problems)}")
+    problem = metadata.written_file_problem(path)
+    if problem:
+        raise QuantizeFailed(f"failed to quantize model: {problem}")

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import collections
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from pollama.child_status import exit_reason
 from pollama.errors import PollamaError
 from pollama.quantize.types import QuantizeType
 
@@ -65,11 +65,7 @@ def _command(source: Path, target: Path, target_type: QuantizeType, threads: int
 
 def _reason(status: int, tail: list[bytes]) -> str:
     if status < 0:
-        try:
-            name = signal.Signals(-status).name
-        except ValueError:
-            name = f"signal {-status}"
-        return f"the quantize process was killed ({name})"
+        return exit_reason("the quantize process", status)
     # llama.cpp catches its own exceptions and logs `llama_model_quantize: failed to quantize: X`.
     for line in tail:
         _, found, detail = line.partition(_QUANTIZE_FAILED)
@@ -78,4 +74,4 @@ def _reason(status: int, tail: list[bytes]) -> str:
     errors = [line for line in tail if any(word in line.lower() for word in _ERROR_WORDS)]
     if errors:
         return errors[-1].decode("utf-8", "replace")
-    return f"the quantize process exited with status {status}"
+    return exit_reason("the quantize process", status)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
 from pollama.errors import NotFound, PollamaError
@@ -105,6 +106,8 @@ class Store:
         for path in self.blobs.root.iterdir():
             if path.name.startswith("sha256:"):
                 path.rename(path.with_name(path.name.replace(":", "-", 1)))
+            elif path.name.startswith(".tmp-") and path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)  # a conversion's staging folder
             elif path.name.startswith(".tmp-"):
                 path.unlink(missing_ok=True)
         if prune:

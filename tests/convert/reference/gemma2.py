@@ -1,0 +1,64 @@
+"""Reference forward pass of Gemma2ForCausalLM: Gemma plus post-attention and post-feedforward
+(1 + weight) RMSNorms around each block, attention scaled by query_pre_attn_scalar ** -0.5,
+attention-logit and final-logit tanh softcapping, and a sliding window on even layers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tests.convert.reference.layers import (
+    Config,
+    apply_rope,
+    as_float64,
+    attention,
+    gelu_tanh,
+    head_dim,
+    kv_heads,
+    linear,
+    lm_head,
+    rms_norm,
+    rope_for,
+    softcap,
+)
+
+
+def sliding_layers(config: Config) -> list[bool]:
+    """Which layers use the sliding window: `layer_types`, else every even layer."""
+    count = int(config["num_hidden_layers"])
+    types = config.get("layer_types")
+    if types:
+        return [kind == "sliding_attention" for kind in types]
+    return [layer % 2 == 0 for layer in range(count)]
+
+
+def logits(config: Config, weights: dict[str, np.ndarray], token_ids: list[int]) -> np.ndarray:
+    """The logits at every position, shape (len(token_ids), vocab_size)."""
+    w = as_float64(weights)
+    eps = float(config["rms_norm_eps"])
+    heads, groups = int(config["num_attention_heads"]), kv_heads(config)
+    dim = head_dim(config, 256)
+    scale = float(config.get("query_pre_attn_scalar", dim)) ** -0.5
+    rope = rope_for(config, dim, float(config.get("rope_theta", 10000.0)), None)
+    tokens = len(token_ids)
+    x = w["model.embed_tokens.weight"][token_ids] * math.sqrt(int(config["hidden_size"]))
+    for layer, sliding in enumerate(sliding_layers(config)):
+        p = f"model.layers.{layer}."
+        window = int(config["sliding_window"]) if sliding and config.get("sliding_window") else None
+        h = rms_norm(x, w[p + "input_layernorm.weight"], eps, offset=1.0)
+        q = linear(h, w[p + "self_attn.q_proj.weight"]).reshape(tokens, heads, dim)
+        k = linear(h, w[p + "self_attn.k_proj.weight"]).reshape(tokens, groups, dim)
+        v = linear(h, w[p + "self_attn.v_proj.weight"]).reshape(tokens, groups, dim)
+        q, k = apply_rope(q, rope), apply_rope(k, rope)
+        attended = attention(q, k, v, scale, config.get("attn_logit_softcapping"), window)
+        h = linear(attended, w[p + "self_attn.o_proj.weight"])
+        x = x + rms_norm(h, w[p + "post_attention_layernorm.weight"], eps, offset=1.0)
+
+        h = rms_norm(x, w[p + "pre_feedforward_layernorm.weight"], eps, offset=1.0)
+        gate = gelu_tanh(linear(h, w[p + "mlp.gate_proj.weight"]))
+        h = linear(gate * linear(h, w[p + "mlp.up_proj.weight"]), w[p + "mlp.down_proj.weight"])
+        x = x + rms_norm(h, w[p + "post_feedforward_layernorm.weight"], eps, offset=1.0)
+    x = rms_norm(x, w["model.norm.weight"], eps, offset=1.0)
+    out = linear(x, lm_head(config, w, tied_by_default=True))
+    return softcap(out, config.get("final_logit_softcapping"))
