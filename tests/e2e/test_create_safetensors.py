@@ -17,6 +17,8 @@ from tests.convert.synthetic import CHAT_TEMPLATE, write_hf_model
 pytestmark = pytest.mark.engine
 
 GREEDY = {"temperature": 0, "num_predict": 8, "seed": 1}
+# Every request unloads its model after (keep_alive 0): the session server's other tests count
+# what is loaded.
 
 
 def _blob_names(server: RunningServer) -> set[str]:
@@ -51,7 +53,10 @@ def test_cli_creates_a_model_from_a_hugging_face_directory(
     # The tokenizer_config.json chat template is the model's template (rendered with Jinja).
     assert shown.template == CHAT_TEMPLATE
     answer = client.chat(
-        model="tiny-llama-hf", messages=[{"role": "user", "content": "the fox"}], options=GREEDY
+        model="tiny-llama-hf",
+        messages=[{"role": "user", "content": "the fox"}],
+        options=GREEDY,
+        keep_alive=0,
     )
     assert answer.eval_count and answer.eval_count > 0
     assert not list((server.models / "blobs").glob(".tmp-convert-*"))
@@ -75,7 +80,7 @@ def test_official_client_uploads_converts_and_quantizes(
     assert client.show("tiny-qwen-q8").details.quantization_level == "Q8_0"
     progress = [event for event in events if event.status == "converting model" and event.total]
     assert progress and progress[-1].completed == progress[-1].total
-    answer = client.generate(model="tiny-qwen-q8", prompt="The quick", options=GREEDY)
+    answer = client.generate(model="tiny-qwen-q8", prompt="The quick", options=GREEDY, keep_alive=0)
     assert answer.eval_count and answer.eval_count > 0
 
 
@@ -94,14 +99,18 @@ def test_a_peft_adapter_directory_changes_the_output(server: RunningServer, tmp_
 
     client = ollama.Client(host=server.url)
     prompt = "She sells sea shells"
-    base = client.generate(model="tiny-base", prompt=prompt, raw=True, options=GREEDY)
-    tuned = client.generate(model="tiny-tuned", prompt=prompt, raw=True, options=GREEDY)
+    base = client.generate(model="tiny-base", prompt=prompt, raw=True, options=GREEDY, keep_alive=0)
+    tuned = client.generate(
+        model="tiny-tuned", prompt=prompt, raw=True, options=GREEDY, keep_alive=0
+    )
     assert base.response != tuned.response
     # The same adapter over the model made before (its GGUF is the base now): the same output.
     (tmp_path / "Again").write_text("FROM tiny-base\nADAPTER ./lora\n")
     created = server.cli("create", "tiny-tuned-again", "-f", str(tmp_path / "Again"))
     assert created.returncode == 0, created.stdout + created.stderr
-    again = client.generate(model="tiny-tuned-again", prompt=prompt, raw=True, options=GREEDY)
+    again = client.generate(
+        model="tiny-tuned-again", prompt=prompt, raw=True, options=GREEDY, keep_alive=0
+    )
     assert again.response == tuned.response
 
 
