@@ -70,7 +70,8 @@ OPTIONS: dict[str, OptionSpec] = {
         OptionSpec("presence_penalty", _FLOAT, 0.0, False),
         OptionSpec("frequency_penalty", _FLOAT, 0.0, False),
         OptionSpec("stop", OptionKind.STRINGS, None, False),
-        OptionSpec("draft_num_predict", _INT, None, False),  # speculative decoding (unused)
+        # speculative decoding: tokens drafted per step (see `draft_num_predict` below)
+        OptionSpec("draft_num_predict", _INT, None, False),
     )
 }
 
@@ -140,6 +141,21 @@ def effective(
     )
 
 
+# Ollama's api.DefaultOptions drafts 4 tokens per step; its modelOptions turns that off for a
+# model without a DRAFT unless the model's parameters or the request set the option.
+DEFAULT_DRAFT_NUM_PREDICT = 4
+
+
+def draft_num_predict(options: Mapping[str, Any], has_draft: bool) -> int:
+    """Tokens to draft per step for decoded `options` that hold only what the model and the
+    request set: their value, else 4 with a draft model and 0 without (where a value > 0
+    means prompt-lookup drafting)."""
+    value = options.get("draft_num_predict")
+    if value is None:
+        return DEFAULT_DRAFT_NUM_PREDICT if has_draft else 0
+    return int(value)
+
+
 def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split into (load-time, per-request) options; unknown keys are dropped."""
     load = {k: v for k, v in options.items() if k in LOAD_OPTIONS}
@@ -157,7 +173,7 @@ def _type_error(key: str, what: str) -> PollamaError:
 
 # Options whose negative values mean nothing (0 = the default): refused with a 400, as a
 # negative batch would otherwise fail the load with a 500.
-_NON_NEGATIVE = frozenset({"num_batch"})
+_NON_NEGATIVE = frozenset({"num_batch", "draft_num_predict"})
 
 
 def decode_options(raw: Mapping[str, Any] | None) -> dict[str, Any]:

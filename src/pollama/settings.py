@@ -236,6 +236,9 @@ class Settings:
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # seconds an idle connection stays open
     max_request_size: int = DEFAULT_MAX_REQUEST_SIZE  # bytes; 0 = no limit
     memory_limit: int | None = None  # bytes a new runner may use; None = MemAvailable
+    # POLLAMA_BATCH_INVARIANT: outputs identical token for token whatever runs beside them and
+    # whether their prefix came from the cache (slower: no repacked weights, no speculation)
+    batch_invariant: bool = False
     # where a server the CLI starts in the background writes its log
     server_log: Path = field(
         default_factory=lambda: Path.home() / ".ollama" / "logs" / "server.log"
@@ -280,6 +283,7 @@ class Settings:
             idle_timeout=_timeout(env, "POLLAMA_IDLE_TIMEOUT", DEFAULT_IDLE_TIMEOUT),
             max_request_size=_size(env, "POLLAMA_MAX_REQUEST_SIZE", DEFAULT_MAX_REQUEST_SIZE),
             memory_limit=_optional_size(env, "POLLAMA_MEMORY_LIMIT"),
+            batch_invariant=_bool(env, "POLLAMA_BATCH_INVARIANT"),
             server_log=Path(log).expanduser() if log else home / ".ollama" / "logs" / "server.log",
         )
 

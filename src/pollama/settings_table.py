@@ -81,6 +81,9 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("POLLAMA_MEMORY_LIMIT", "Memory a model may use when loaded: bytes or e.g. 8GiB "
            "(default: the memory available)",
            lambda s: "" if s.memory_limit is None else str(s.memory_limit)),
+    EnvVar("POLLAMA_BATCH_INVARIANT", "Reproducible outputs: a request's answer is the same "
+           "token for token whatever runs beside it and whether its prompt came from the cache "
+           "(slower; no speculative decoding)", lambda s: _flag(s.batch_invariant)),
     EnvVar("POLLAMA_LOG", "Log file of a server the CLI starts in the background "
            "(default ~/.ollama/logs/server.log)", lambda s: str(s.server_log)),
 )
@@ -95,7 +98,7 @@ SERVE_ENV_VARS: tuple[str, ...] = (
     "OLLAMA_LLM_LIBRARY", "OLLAMA_GPU_OVERHEAD", "OLLAMA_LOAD_TIMEOUT",
     # pollama's own
     "POLLAMA_HEADER_TIMEOUT", "POLLAMA_IDLE_TIMEOUT", "POLLAMA_MAX_REQUEST_SIZE",
-    "POLLAMA_MEMORY_LIMIT", "POLLAMA_LOG",
+    "POLLAMA_MEMORY_LIMIT", "POLLAMA_BATCH_INVARIANT", "POLLAMA_LOG",
 )
 # fmt: on
 RUN_ENV_VARS: tuple[str, ...] = ("OLLAMA_EDITOR", "OLLAMA_HOST", "OLLAMA_NOHISTORY")

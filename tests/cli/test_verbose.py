@@ -29,7 +29,7 @@ def test_full_summary_matches_ollama() -> None:
 
 
 def test_values_start_at_column_23() -> None:
-    for line in summary_lines({**FULL, "prompt_cache_count": 3}):
+    for line in summary_lines({**FULL, "prompt_cache_count": 3, "draft_count": 2}):
         label, _, _ = line.partition(":")
         assert line[22] != " " and line[21] == " ", line
         assert len(label) + 1 <= 22
@@ -45,6 +45,15 @@ def test_prompt_cache_count_line() -> None:
     lines = summary_lines({**FULL, "prompt_cache_count": 20})
     assert lines[3] == "prompt cache count:   20 token(s)"
     assert "prompt cache count" not in "".join(summary_lines({**FULL, "prompt_cache_count": 0}))
+
+
+def test_draft_acceptance_line() -> None:
+    lines = summary_lines({**FULL, "draft_count": 30, "draft_accepted_count": 24})
+    assert lines[-1] == "draft acceptance:     80.00% (24/30)"
+    assert lines[:-1] == summary_lines(FULL)
+    none_accepted = summary_lines({"draft_count": 8, "draft_accepted_count": 0})
+    assert none_accepted == ["draft acceptance:     0.00% (0/8)"]
+    assert summary_lines({**FULL, "draft_count": 0}) == summary_lines(FULL)
 
 
 def test_rate_without_count_is_zero() -> None:

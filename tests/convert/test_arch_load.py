@@ -34,7 +34,9 @@ def load_and_eval(directory: Path) -> np.ndarray:
 
     output = directory / "model.gguf"
     write_plan(plan_model(directory), output)
-    model = llama_cpp.Llama(str(output), n_ctx=32, n_threads=1, verbose=False, logits_all=False)
+    # logits_all: every row's logits are copied out (with it off, llama-cpp-python's copy of
+    # the last row was seen to hold stale memory now and then).
+    model = llama_cpp.Llama(str(output), n_ctx=32, n_threads=1, verbose=False, logits_all=True)
     try:
         model.eval([1, 5, 7, 9])
         return np.array(model.scores[model.n_tokens - 1], dtype=np.float32)

@@ -126,6 +126,7 @@ def test_defaults(tmp_path: Path) -> None:
         False, False, False, False,
     )  # fmt: skip
     assert (settings.gpu_overhead, settings.llm_library, settings.editor) == (0, "", "")
+    assert settings.batch_invariant is False  # fast by default
 
 
 def test_from_env_defaults_to_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -224,8 +225,10 @@ def test_models_expands_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize(
-    "var", ["OLLAMA_NOPRUNE", "OLLAMA_SCHED_SPREAD", "OLLAMA_NOHISTORY", "OLLAMA_NO_CLOUD"]
-)
+    "var",
+    ["OLLAMA_NOPRUNE", "OLLAMA_SCHED_SPREAD", "OLLAMA_NOHISTORY", "OLLAMA_NO_CLOUD",
+     "POLLAMA_BATCH_INVARIANT"],
+)  # fmt: skip
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("1", True), ("true", True), ("T", True), ("yes", True), ("anything", True),
@@ -234,7 +237,8 @@ def test_models_expands_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
 )  # fmt: skip
 def test_bools(var: str, value: str, expected: bool) -> None:
     field = {"OLLAMA_NOPRUNE": "noprune", "OLLAMA_SCHED_SPREAD": "sched_spread",
-             "OLLAMA_NOHISTORY": "nohistory", "OLLAMA_NO_CLOUD": "no_cloud"}[var]  # fmt: skip
+             "OLLAMA_NOHISTORY": "nohistory", "OLLAMA_NO_CLOUD": "no_cloud",
+             "POLLAMA_BATCH_INVARIANT": "batch_invariant"}[var]  # fmt: skip
     assert getattr(_one(var, value), field) is expected
 
 

@@ -17,8 +17,8 @@ SERVE_HELP = [
     "OLLAMA_LLM_LIBRARY", "OLLAMA_GPU_OVERHEAD", "OLLAMA_LOAD_TIMEOUT",
     # pollama's own connection guards
     "POLLAMA_HEADER_TIMEOUT", "POLLAMA_IDLE_TIMEOUT", "POLLAMA_MAX_REQUEST_SIZE",
-    # and the memory limit, the CLI's autostart log
-    "POLLAMA_MEMORY_LIMIT", "POLLAMA_LOG",
+    # and the memory limit, the reproducible mode, the CLI's autostart log
+    "POLLAMA_MEMORY_LIMIT", "POLLAMA_BATCH_INVARIANT", "POLLAMA_LOG",
 ]  # fmt: skip
 
 
@@ -38,17 +38,20 @@ def test_describe_serve(tmp_path: Path) -> None:
     assert values["OLLAMA_FLASH_ATTENTION"] == "auto"
     assert values["OLLAMA_KV_CACHE_TYPE"] == "f16"
     assert values["OLLAMA_ORIGINS"].startswith("[http://localhost https://localhost ")
+    assert values["POLLAMA_BATCH_INVARIANT"] == "false"
 
 
 def test_describe_current_values() -> None:
     env = {"OLLAMA_KEEP_ALIVE": "-1", "OLLAMA_DEBUG": "2", "OLLAMA_FLASH_ATTENTION": "0",
-           "OLLAMA_ORIGINS": "https://app.test", "OLLAMA_HOST": "0.0.0.0:1"}  # fmt: skip
+           "OLLAMA_ORIGINS": "https://app.test", "OLLAMA_HOST": "0.0.0.0:1",
+           "POLLAMA_BATCH_INVARIANT": "1"}  # fmt: skip
     values = {name: value for name, _, value in describe(Settings.from_env(env))}
     assert values["OLLAMA_KEEP_ALIVE"] == "2562047h47m16.854775807s"
     assert values["OLLAMA_DEBUG"] == "TRACE"
     assert values["OLLAMA_FLASH_ATTENTION"] == "false"
     assert values["OLLAMA_ORIGINS"].startswith("[https://app.test http://localhost ")
     assert values["OLLAMA_HOST"] == "http://0.0.0.0:1"
+    assert values["POLLAMA_BATCH_INVARIANT"] == "true"
 
 
 def test_describe_run() -> None:

@@ -24,7 +24,8 @@ PROMPT = "Write a poem about the sea."
 @pytest.fixture(scope="module")
 def adapter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     root = tmp_path_factory.mktemp("adapters")
-    running = start_server(root)
+    # Batch-invariant: answers beside other streams are compared with answers alone.
+    running = start_server(root, {"POLLAMA_BATCH_INVARIANT": "1"})
     try:
         create_gemma(running.url, BASE)
         client = ollama.Client(host=running.url)

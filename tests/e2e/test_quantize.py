@@ -14,7 +14,6 @@ import httpx
 import ollama
 import pytest
 
-from pollama.modelfile.plan import DRAFT_NOT_SUPPORTED
 from pollama.quantize.types import WRONG_SOURCE
 from tests.conftest import RunningServer
 from tests.fixtures.float_gguf import gemma_float_gguf
@@ -172,17 +171,17 @@ def test_a_killed_quantize_is_an_error_and_the_server_stays_up(
     assert not list(server.models.joinpath("blobs").glob(".tmp-*"))
 
 
-def test_draft_is_refused_by_the_api_and_the_cli(
-    client: ollama.Client, server: RunningServer, f16: tuple[str, str], tmp_path: Path
+def test_a_draft_is_uploaded_by_the_cli_stored_and_shown(
+    server: RunningServer, tmp_path: Path
 ) -> None:
-    filename, digest = f16
-    response = httpx.post(
-        f"{server.url}/api/create",
-        json={"model": "x", "files": {filename: digest}, "draft_files": {filename: digest}},
-    )
-    assert (response.status_code, response.json()) == (400, {"error": DRAFT_NOT_SUPPORTED})
     modelfile = tmp_path / "Modelfile"
     modelfile.write_text(f"FROM {gemma_gguf_path()}\nDRAFT {gemma_float_gguf('F16')}\n")
-    result = server.cli("create", "x", "-f", str(modelfile))
-    assert result.returncode == 1
-    assert result.stderr.strip().endswith(f"Error: {DRAFT_NOT_SUPPORTED}")
+    result = server.cli("create", "gemma-drafted", "-f", str(modelfile))
+    assert result.returncode == 0, result.stderr
+    manifest = server.models / "manifests/registry.ollama.ai/library/gemma-drafted/latest"
+    layers = json.loads(manifest.read_text())["layers"]
+    (draft,) = [x for x in layers if x["mediaType"] == "application/vnd.ollama.image.draft"]
+    assert draft["from"] == gemma_float_gguf("F16").name
+    shown = server.cli("show", "gemma-drafted", "--modelfile")
+    blob = server.models / "blobs" / draft["digest"].replace(":", "-")
+    assert f"\nDRAFT {blob}\n" in shown.stdout

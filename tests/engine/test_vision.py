@@ -36,7 +36,7 @@ def projector(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def vision_runner(loop_thread: LoopThread, projector: Path) -> Iterator[RunnerClient]:
     spec = RunnerSpec(
         model_path=gemma_gguf_path(), projector=projector, num_ctx=2048, num_parallel=2,
-        num_thread=2,
+        num_thread=2, batch_invariant=True,
     )  # fmt: skip
     client = loop_thread.run(RunnerClient.start(spec))
     yield client

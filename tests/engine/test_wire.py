@@ -43,6 +43,8 @@ SAMPLES: list[object] = [
         memory_limit=1 << 30,
         python="/usr/bin/python3",
         projector=Path("/blobs/sha256-mmproj"),
+        batch_invariant=True,
+        draft_model=Path("/blobs/sha256-draft"),
     ),
     GenerateParams(
         prompt=[1, 2],
@@ -53,6 +55,7 @@ SAMPLES: list[object] = [
         shift=False,
         adapters=("/blobs/sha256-lora",),
         images=["iVBORw0KGgo="],
+        draft_num_predict=4,
     ),
     TOP,
     TokenLogprob("h", -0.25, [104], [TOP]),
@@ -67,6 +70,8 @@ SAMPLES: list[object] = [
         eval_duration=20,
         context=[1, 2, 3],
         logprobs=[TokenLogprob("h", -0.1, [104], [TOP])],
+        draft_tokens=8,
+        draft_accepted_tokens=5,
     ),
     EmbedResult(embeddings=[[0.5, -1.0], [2.0, 0.0]], token_counts=[3, 4], duration=99),
 ]

@@ -23,7 +23,8 @@ More: `server.reply(fn)` answers with `fn(params)` (a `GenerateParams` -> pieces
 kills the runner, as a crash does); `server.runners.refuse(error)` fails the next load;
 `server.create("other", template=..., system=..., parameters={...}, embedding=True)` makes
 another model (`embedding=True`: a GGUF with a pooling type, for `/api/embed`; `projector=True`:
-with a projector layer, for images);
+with a projector layer, for images; `draft=True`: with a draft model of the same vocabulary);
+`server.upload(path)` uploads a file as a blob and returns its digest;
 `server.client` is the starlette `TestClient` itself; `server.runners.started` lists the
 runners loaded so far; `server.scheduler` is the real scheduler.
 """
@@ -90,24 +91,36 @@ class InProcessServer:
             self.runners.reply = tuple(str(p) for p in pieces)
 
     def create(
-        self, name: str, *, embedding: bool = False, projector: bool = False, **fields: Any
+        self,
+        name: str,
+        *,
+        embedding: bool = False,
+        projector: bool = False,
+        draft: bool = False,
+        **fields: Any,
     ) -> str:
         """Create `name` from the synthetic GGUF through `/api/create` (`fields` go in the
         request: template, system, parameters, messages...); `projector` adds a synthetic
-        projector GGUF (the model then has `vision`); returns the name."""
+        projector GGUF (the model then has `vision`), `draft` a synthetic draft model GGUF
+        (same vocabulary, another file); returns the name."""
         stem = name.replace(":", "_")
         pooling = 1 if embedding else None
         files = [write_tiny_gguf(self.root / f"{stem}.gguf", pooling_type=pooling)]
         if projector:
             mmproj = self.root / f"{stem}-mmproj.gguf"
             files.append(write_tiny_gguf(mmproj, arch="clip", general_type="projector"))
-        digests = {path.name: self._upload(path) for path in files}
+        digests = {path.name: self.upload(path) for path in files}
+        if draft:
+            draft_gguf = write_tiny_gguf(
+                self.root / f"{stem}-draft.gguf", extra_kv={"general.name": "tiny draft"}
+            )
+            fields = {"draft_files": {draft_gguf.name: self.upload(draft_gguf)}, **fields}
         body = {"model": name, "files": digests, "stream": False, **fields}
         created = self.client.post("/api/create", json=body)
         assert created.status_code == 200, created.text
         return name
 
-    def _upload(self, path: Path) -> str:
+    def upload(self, path: Path) -> str:
         data = path.read_bytes()
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         uploaded = self.client.post(f"/api/blobs/{digest}", content=data)

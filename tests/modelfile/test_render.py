@@ -69,6 +69,23 @@ def test_full_layout() -> None:
     )
 
 
+def test_the_draft_comes_after_the_adapters_as_in_ollama() -> None:
+    text = render(
+        adapter_paths=["/blobs/sha256-adapter"],
+        projector_paths=["/blobs/sha256-projector"],
+        draft_path="/blobs/sha256-draft",
+    )
+    assert text == HEADER + (
+        f"FROM {BLOB}\n"
+        "ADAPTER /blobs/sha256-adapter\n"
+        "DRAFT /blobs/sha256-draft\n"
+        "FROM /blobs/sha256-projector\n"
+    )
+    assert "DRAFT" not in render(draft_path=None)
+    plan = parse(render(draft_path="/blobs/sha256-draft")).commands
+    assert [(c.instruction, c.args) for c in plan][-1] == ("draft", "/blobs/sha256-draft")
+
+
 def test_from_paths_are_never_quoted() -> None:
     assert render(model_paths=["/a b/c "]).endswith("FROM /a b/c \n")
 

@@ -237,3 +237,52 @@ def test_max_loaded_default() -> None:
     assert policy.max_loaded(0) == 3
     assert policy.max_loaded(0, gpu_count=2) == 6
     assert policy.max_loaded(5) == 5
+
+
+def test_the_draft_model_travels_in_the_spec_and_another_draft_is_another_runner() -> None:
+    async def scenario() -> None:
+        h = Harness()
+        drafted = replace(ref("a", "/same"), draft=Path("/draft"))
+        lease = await h.scheduler.acquire(drafted, {}, None)
+        assert lease.spec.draft_model == Path("/draft")
+        await lease.release()
+        plain = await h.scheduler.acquire(ref("b", "/same"), {}, None)
+        other = await h.scheduler.acquire(replace(drafted, draft=Path("/other")), {}, None)
+        assert len(h.started) == 3 and len({plain.runner, other.runner, lease.runner}) == 3
+        assert (plain.spec.draft_model, other.spec.draft_model) == (None, Path("/other"))
+        await plain.release()
+        await other.release()
+        again = await h.scheduler.acquire(drafted, {}, None)
+        assert again.runner is lease.runner and len(h.started) == 3
+        await again.release()
+        await h.scheduler.shutdown()
+
+    run(scenario())
+
+
+def test_a_loaded_runner_with_another_draft_needs_a_reload() -> None:
+    loaded = RunnerSpec(model_path=Path("/m"), draft_model=Path("/d"))
+    assert not policy.needs_reload(loaded, loaded, {})
+    assert policy.needs_reload(loaded, replace(loaded, draft_model=None), {})
+    assert policy.needs_reload(loaded, replace(loaded, draft_model=Path("/e")), {})
+
+
+def test_fast_by_default_batch_invariant_on_request() -> None:
+    async def scenario(**settings: object) -> RunnerSpec:
+        h = Harness(**settings)
+        lease = await h.scheduler.acquire(replace(ref("a"), draft=Path("/draft")), {}, None)
+        await lease.release()
+        await h.scheduler.shutdown()
+        return lease.spec
+
+    fast = run(scenario())
+    assert isinstance(fast, RunnerSpec)
+    assert (fast.batch_invariant, fast.repack_weights, fast.draft_model) == (
+        False, True, Path("/draft"),
+    )  # fmt: skip
+    exact = run(scenario(batch_invariant=True))
+    assert isinstance(exact, RunnerSpec)
+    # no repacked weights; the draft model still speculates (exactly, in that mode)
+    assert (exact.batch_invariant, exact.repack_weights, exact.draft_model) == (
+        True, False, Path("/draft"),
+    )  # fmt: skip

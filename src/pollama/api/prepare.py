@@ -281,6 +281,7 @@ def _params(
     grammar: str | None,
     adapters: tuple[str, ...] = (),
     images: list[str] | None = None,
+    draft_num_predict: int = 0,
 ) -> GenerateParams:
     return GenerateParams(
         prompt=prompt,
@@ -291,6 +292,7 @@ def _params(
         shift=body.shift is not False,
         adapters=adapters,  # the model's LoRA layers, applied by the shared base's runner
         images=images or [],
+        draft_num_predict=draft_num_predict,
     )
 
 
@@ -320,7 +322,15 @@ async def prepare(request: Request, kind: RequestKind) -> Prepared:
             return single_answer(kind.name, body.model, debug_info={"rendered_template": prompt})
         think_on = bool(think.enabled)
         grammar = thinking_first(grammar, template, prompt=prompt, think=think_on)
-        params = _params(body, runner_prompt, options, grammar, resolved.ref.adapter_paths, images)
+        params = _params(
+            body,
+            runner_prompt,
+            options,
+            grammar,
+            resolved.ref.adapter_paths,
+            images,
+            opts.draft_num_predict(options, has_draft=resolved.ref.draft is not None),
+        )
         splitter = kind.splitter(template, prompt, think_on)
         generation = Generation(
             kind=kind.name,

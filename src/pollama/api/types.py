@@ -49,7 +49,7 @@ class CreateRequest(Request):
     from_: str | None = Field(default=None, alias="from")
     files: dict[str, str] | None = None
     adapters: dict[str, str] | None = None
-    draft_files: dict[str, str] | None = None  # refused: no speculative decoding yet
+    draft_files: dict[str, str] | None = None  # a DRAFT model, for speculative decoding
     template: str | None = None
     system: str | None = None
     license: str | list[str] | None = None

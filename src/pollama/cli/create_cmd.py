@@ -16,7 +16,6 @@ from pollama.cli.client import Client
 from pollama.cli.console import console, err_console
 from pollama.cli.humanize import human_bytes
 from pollama.errors import BadRequest
-from pollama.modelfile.plan import DRAFT_NOT_SUPPORTED
 from pollama.names import Name
 
 CHUNK = 1 << 20
@@ -95,7 +94,12 @@ def build_request(
     if plan.from_model:
         request["from"] = plan.from_model
     with _progress() as progress:
-        for key, paths in (("files", plan.model_files), ("adapters", plan.adapter_files)):
+        uploads = (
+            ("files", plan.model_files),
+            ("adapters", plan.adapter_files),
+            ("draft_files", plan.draft_files),
+        )
+        for key, paths in uploads:
             if not paths:
                 continue
             request[key] = {}
@@ -123,8 +127,6 @@ def create(client: Client, name: str, file: str, *, quantize: str = "") -> None:
     if not Name.parse(name).is_valid:
         raise BadRequest(f"invalid model name: {name}")
     plan, base = read_modelfile(file)
-    if plan.draft_files:
-        raise BadRequest(DRAFT_NOT_SUPPORTED)  # before any upload: the server refuses it too
     for warning in plan.warnings:
         err_console.print(warning, markup=False)
     request = build_request(client, name, plan, base, quantize=quantize)

@@ -3,6 +3,8 @@
 
 Labels are padded so every value starts at column 23, durations are Go `time.Duration` strings,
 rates are `count / seconds` with two decimals, and a line appears only when its value is > 0.
+pollama adds the prompt tokens taken from the cache and, with speculative decoding, the share
+of drafted tokens the model accepted.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ def summary_lines(metrics: Mapping[str, Any]) -> list[str]:
     cached = _int(metrics, "prompt_cache_count")  # pollama's addition: prompt tokens reused
     eval_count = _int(metrics, "eval_count")
     eval_duration = _int(metrics, "eval_duration")
+    drafted = _int(metrics, "draft_count")
+    accepted = _int(metrics, "draft_accepted_count")
 
     lines: list[str] = []
     if total > 0:
@@ -57,6 +61,9 @@ def summary_lines(metrics: Mapping[str, Any]) -> list[str]:
     if eval_duration > 0:
         lines.append(_line("eval duration", format_go_duration(eval_duration)))
         lines.append(_line("eval rate", _rate(eval_count, eval_duration)))
+    if drafted > 0:
+        share = f"{accepted / drafted * 100:.2f}%"
+        lines.append(_line("draft acceptance", f"{share} ({accepted}/{drafted})"))
     return lines
 
 

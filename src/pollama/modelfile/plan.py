@@ -12,10 +12,6 @@ from pollama.modelfile.commands import INVALID_REQUIRES, Command, ModelfileError
 from pollama.modelfile.paths import expand_path, local_files, reject_same_path
 from pollama.options import DeprecatedParameter, parse_parameter
 
-# A draft model is for speculative decoding, which the engine does not do yet: a create that
-# names one is refused rather than told `success` and then ignored.
-DRAFT_NOT_SUPPORTED = "DRAFT is not supported yet: speculative decoding is planned"
-
 
 @dataclass
 class CreatePlan:

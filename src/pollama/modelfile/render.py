@@ -21,11 +21,14 @@ def render_modelfile(
     parameters: Mapping[str, Any],
     licenses: list[str],
     messages: Sequence[Mapping[str, Any]],
+    draft_path: str | None = None,
 ) -> str:
     """The Modelfile `/api/show` returns. As in Ollama, a value with an inner line ending in
     `\"\"\"` does not survive a re-parse (there are no escapes)."""
     commands = [Command("from", path) for path in model_paths]
     commands += [Command("adapter", path) for path in adapter_paths]
+    if draft_path:
+        commands.append(Command("draft", draft_path))  # after the adapters, as Ollama's
     commands += [Command("from", path) for path in projector_paths]
     if template is not None:
         commands.append(Command("template", template))

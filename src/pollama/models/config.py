@@ -16,8 +16,11 @@ def build_config(
     layers: list[Layer],
     base: dict[str, Any],
     requires: str | None,
+    *,
+    draft: metadata.GGUFInfo | None = None,
 ) -> dict[str, Any]:
-    """Fields in Ollama's order; a model made FROM another keeps what it does not recompute."""
+    """Fields in Ollama's order; a model made FROM another keeps what it does not recompute.
+    `draft` is the draft layer's GGUF, described as Ollama's `draft` object."""
     config: dict[str, Any] = {}
     fields = metadata.config_fields(info) if info is not None else {}
     for key in ("model_format", "model_family", "model_families", "model_type", "file_type"):
@@ -30,6 +33,8 @@ def build_config(
         value = fields.get(key, base.get(key))
         if value:
             config[key] = value
+    if draft is not None:
+        config["draft"] = {"model_format": "gguf", "architecture": draft.architecture}
     config["architecture"] = _ARCH.get(platform.machine(), platform.machine())
     config["os"] = platform.system().lower()
     config["rootfs"] = {"type": "layers", "diff_ids": [layer.digest for layer in layers]}

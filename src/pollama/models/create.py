@@ -22,7 +22,7 @@ from pollama.convert.staging import is_safetensors, staged
 from pollama.errors import BadRequest, NotFound
 from pollama.gguf import metadata
 from pollama.gguf.adapter_fit import check_adapter_fits
-from pollama.modelfile.plan import DRAFT_NOT_SUPPORTED
+from pollama.gguf.draft_fit import check_draft_fits
 from pollama.models.config import build_config
 from pollama.models.layers import LayerList, compact_json
 from pollama.names import Name
@@ -37,6 +37,7 @@ from pollama.store import Model, PinSet, Store, media_types
 from pollama.store.blobs import digest_bytes, parse_digest
 from pollama.store.manifest import Layer, Manifest
 
+DRAFT_NOT_GGUF = "a draft model must be a GGUF file: safetensors drafts are not converted"
 _KIND_TO_MEDIA_TYPE = {
     "model": media_types.MODEL,
     "projector": media_types.PROJECTOR,
@@ -57,7 +58,7 @@ class CreateInput:
     """What a create request asks for, as the route read it (nothing checked yet).
 
     `model` is the new name (the request's `model`, else its legacy `name`); `source` is
-    its `from`; `files` and `adapters` map file names to blob digests.
+    its `from`; `files`, `adapters` and `draft_files` map file names to blob digests.
     """
 
     model: str
@@ -99,6 +100,7 @@ class CreatePlan:
     quantize_from: str = ""  # the model layer's file type before quantizing ("F16")
     conversion: Conversion | None = None  # a Hugging Face model to convert
     adapter_conversion: Conversion | None = None  # a PEFT LoRA adapter to convert
+    draft: WeightFile | None = None  # a draft model for speculative decoding (DRAFT)
 
 
 def _valid_relative_path(filename: str) -> bool:
@@ -108,6 +110,14 @@ def _valid_relative_path(filename: str) -> bool:
     if not filename or filename.startswith("/") or "\\" in filename:
         return False
     return all(part not in ("", ".", "..") for part in filename.split("/"))
+
+
+def _check_file_names(files: dict[str, str]) -> None:
+    for filename, digest in files.items():
+        if not _valid_relative_path(filename) or posixpath.isabs(filename):
+            raise BadRequest("file path must be relative")
+        if not digest:
+            raise BadRequest("invalid digest format")
 
 
 class Creator:
@@ -147,8 +157,6 @@ class Creator:
         source, files = request.source, request.files
         if not source and not files:
             raise BadRequest("neither 'from' or 'files' was specified")
-        if request.draft_files:
-            raise BadRequest(DRAFT_NOT_SUPPORTED)
         plan = CreatePlan(name=name)
         if source:
             base_name = Name.parse(source)
@@ -180,6 +188,8 @@ class Creator:
                 base_gguf = metadata.read_gguf(plan.base.model_path)
             for adapter in plan.adapters:
                 check_adapter_fits(adapter.filename, adapter.info, base_gguf)
+        if request.draft_files:
+            plan.draft = self._draft_file(request.draft_files, _base_kv(plan))
         if request.template is not None:
             try:
                 templates.validate(request.template)
@@ -195,6 +205,19 @@ class Creator:
             self._plan_quantize(plan, request.quantize)
         return plan
 
+    def _draft_file(self, files: dict[str, str], model_kv: dict[str, Any] | None) -> WeightFile:
+        """The one GGUF draft model of a request, checked against the model it drafts for (its
+        vocabulary must be the model's, token for token)."""
+        _check_file_names(files)
+        if is_safetensors(files):
+            raise BadRequest(DRAFT_NOT_GGUF)
+        if len(files) > 1:
+            raise BadRequest("only one draft model file is supported")
+        filename, digest = next(iter(files.items()))
+        draft = self._weight_file(filename, digest)
+        check_draft_fits(filename, draft.info, model_kv)
+        return WeightFile(filename, draft.digest, draft.info, media_types.DRAFT)
+
     def _plan_conversion(
         self,
         kind: Literal["model", "adapter"],
@@ -204,11 +227,7 @@ class Creator:
         """Read the configs, tokenizer and safetensors headers of the upload: every refusal
         (unsupported architecture, a missing file or tensor, a bad dtype or shape) is a 400
         here, before anything is written."""
-        for filename, digest in files.items():
-            if not _valid_relative_path(filename) or posixpath.isabs(filename):
-                raise BadRequest("file path must be relative")
-            if not digest:
-                raise BadRequest("invalid digest format")
+        _check_file_names(files)
         # Imported here: the converter's modules are needed only by a conversion.
         from pollama.convert.adapter import plan_adapter
         from pollama.convert.model import plan_model
@@ -266,6 +285,10 @@ class Creator:
             layers.remove(media_types.ADAPTER)
             size = self.store.blobs.size(adapter.digest)
             layers.add_existing(Layer(media_types.ADAPTER, adapter.digest, size, adapter.filename))
+        if (draft := plan.draft) is not None:
+            layers.remove(media_types.DRAFT)  # a new draft replaces the base model's
+            size = self.store.blobs.size(draft.digest)
+            layers.add_existing(Layer(media_types.DRAFT, draft.digest, size, draft.filename))
         if plan.template is not None:
             layers.replace_text("template", plan.template.encode())
         if plan.system is not None:
@@ -283,8 +306,11 @@ class Creator:
 
         model_path = _model_path(self.store, layers.layers)
         info = metadata.read_gguf(model_path) if model_path else None
+        draft_path = layers.last_blob(media_types.DRAFT)
+        draft_info = metadata.read_gguf(draft_path) if draft_path else None
         base_config = plan.base.config if plan.base is not None else {}
-        config_json = compact_json(build_config(info, layers.layers, base_config, plan.requires))
+        config_doc = build_config(info, layers.layers, base_config, plan.requires, draft=draft_info)
+        config_json = compact_json(config_doc)
         config_bytes = config_json + b"\n"
         pins.add(digest_bytes(config_bytes))
         config_digest = self.store.blobs.write_bytes(config_bytes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pollama.store import PinSet, media_types
@@ -66,3 +67,8 @@ class LayerList:
 
     def of(self, media_type: str) -> list[Layer]:
         return [x for x in self.layers if x.media_type == media_type]
+
+    def last_blob(self, media_type: str) -> Path | None:
+        """The blob of the last layer of `media_type` (the one a model reads), if any."""
+        found = self.of(media_type)
+        return self.blobs.path(found[-1].digest) if found else None

@@ -114,6 +114,7 @@ def show_response(
         model_paths=[str(model.model_path)] if model.model_path else [],
         adapter_paths=[str(p) for p in model.adapter_paths],
         projector_paths=[str(p) for p in model.projector_paths],
+        draft_path=str(model.draft_path) if model.draft_path else None,
         template=model.template,
         system=system_text,
         parameters=parameters,

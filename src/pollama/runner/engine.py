@@ -1,17 +1,22 @@
 """The batch loop: continuous batching over `num_parallel` slots, in one thread.
 
-Every step decodes the next token of every generating sequence in ONE batch (one row per
-sequence), then evaluates a bounded amount of prompt (chunked prefill: one chunk while other
-sequences stream, so a long prompt never stalls them for long; up to `num_batch` tokens when
-nothing streams). New requests join at the next step; finished or cancelled ones leave at
-once and free their slot; requests beyond the slots wait in FIFO order. Embed requests are
-advanced a bounded number of inputs per step, after the generation work (see embedding.py).
+Every step decodes the next token of every generating sequence (and its draft, when it
+speculates: speculation.py) together with a share of the waiting prompts, shortest remaining
+first (see step.py and prefill.py). New requests join at the next step; finished or
+cancelled ones leave at once and free their slot; requests beyond the slots wait in FIFO
+order. Embed requests are advanced a bounded number of inputs per step, after the generation
+work (see embedding.py).
 
-Exact results: each slot is its own KV stream (`kv_unified` off), so a sequence's cells never
-interleave with another's; prompt chunks are aligned to `prefill_chunk` and evaluated one
-sequence per llama_decode; generated tokens are one row per sequence. llama.cpp then computes
-the same numbers for a sequence whatever else runs beside it, so batched output equals
-one-at-a-time output token for token, and a prefix-cache hit equals a cold run (see slots.py).
+Default mode: as llama-server, one llama_decode per step mixes decode rows and prompt pieces,
+repacked CPU weights are used, and any cached prefix is reused; a sequence's numbers may then
+depend (in the last bits) on what shared its batch. Batch-invariant mode (RunnerSpec.
+batch_invariant, POLLAMA_BATCH_INVARIANT=1) keeps outputs exact: each slot is its own KV
+stream (`kv_unified` off), prompt chunks are aligned to `prefill_chunk` and evaluated one
+sequence per llama_decode, generated tokens are one row per sequence, weights are not
+repacked, and decode batches stay under the size where llama.cpp's kernels change (see
+step.py). llama.cpp then computes the same numbers for a sequence whatever else runs beside
+it, so batched output equals one-at-a-time output token for token, a prefix-cache hit equals
+a cold run (see slots.py), and speculation changes no greedy token.
 
 LoRA adapters: one runner serves every model over its base. Each request names its adapter
 set; sequences that share a set decode in one batch, and a step with several sets decodes
@@ -45,6 +50,8 @@ from pollama.runner.prefill import evaluate_piece
 from pollama.runner.requests import new_sequence
 from pollama.runner.sequence import PromptPiece, Sequence
 from pollama.runner.slots import Slot, choose_slot
+from pollama.runner.speculation import DRAFT_ROWS
+from pollama.runner.step import run_step
 from pollama.runner.types import GenerateParams, RunnerSpec
 from pollama.runner.vision import Projector
 from pollama.runner.wire import to_wire
@@ -64,24 +71,33 @@ class Engine:
             n_seq=spec.num_parallel,
             n_batch=spec.num_batch,
             embeddings=False,
+            extra_outputs=DRAFT_ROWS,
         )
         if llama.llama_n_ctx_seq(self.ctx) < spec.num_ctx:
             raise PollamaError("llama.cpp gave each sequence less context than num_ctx")
-        self._memory = llama.llama_get_memory(self.ctx)
-        self.can_shift = bool(llama.llama_memory_can_shift(self._memory))
+        self.memory = llama.llama_get_memory(self.ctx)
+        self.can_shift = bool(llama.llama_memory_can_shift(self.memory))
         self._n_swa = int(llama.llama_model_n_swa(model.ptr))
         self.slots = [Slot(seq_id=i) for i in range(spec.num_parallel)]
-        self._batch = TokenBatch(max(spec.num_batch, spec.num_parallel))
-        self._chunk = spec.prefill_chunk_tokens
+        self.batch = TokenBatch(max(spec.num_batch, spec.num_parallel))
+        self.chunk = spec.prefill_chunk_tokens
+        self.invariant = spec.batch_invariant
+        # Reuse cuts: aligned chunks when exact, any token otherwise.
+        self._granularity = self.chunk if self.invariant else 1
         self._embedder = Embedder(model, spec.num_ctx)
         self.adapters = LoraAdapters(model)
         # The model's vision projector; one that does not load fails the runner's load.
         self.projector = Projector(model, spec.projector) if spec.projector else None
+        self.draft_model: Any = None  # a DraftModel (draft_model.py), when the model has one
+        if spec.draft_model is not None:
+            from pollama.runner.draft_model import DraftModel  # loaded only when needed
+
+            self.draft_model = DraftModel(spec.draft_model, spec, model)
         self._commands: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.waiting: deque[Sequence] = deque()
         self.active: list[Sequence] = []
         self.embedding: deque[EmbedJob] = deque()  # FIFO; the first one advances each step
-        self._frames: list[Frame] = []
+        self.frames: list[Frame] = []
         self._clock = 0  # orders slot use for least-recently-used choice
         self._running = True
 
@@ -123,13 +139,13 @@ class Engine:
                     break
                 self._admit()
                 if self.active:
-                    self._step()
+                    run_step(self)
                 if self.embedding:
                     self._embed_step()
             except Exception as error:  # a bug must not take every future request down
                 traceback.print_exc(file=sys.stderr)
                 for sequence in list(self.active):
-                    self._fail(sequence, f"runner error: {error}")
+                    self.fail(sequence, f"runner error: {error}")
             self._flush_frames()
         self._shutdown()
 
@@ -177,18 +193,18 @@ class Engine:
             else:
                 self._embedder.advance(job, budget=self.spec.num_batch, max_inputs=EMBED_INPUTS)
         except PollamaError as error:
-            self._frames.append(_error(job.request_id, error.message, error.status))
+            self.frames.append(_error(job.request_id, error.message, error.status))
         except Exception as error:
-            self._frames.append(_error(job.request_id, f"embedding failed: {error}", 500))
+            self.frames.append(_error(job.request_id, f"embedding failed: {error}", 500))
         else:
             if not job.done:
                 return
-            self._frames.append({"id": job.request_id, "result": to_wire(job.result())})
+            self.frames.append({"id": job.request_id, "result": to_wire(job.result())})
         self.embedding.popleft()
 
     def _flush_frames(self) -> None:
-        if self._frames:
-            frames, self._frames = self._frames, []
+        if self.frames:
+            frames, self.frames = self.frames, []
             self._emit(frames)
 
     # ---- admission: slots and the prefix cache -------------------------------------------
@@ -201,10 +217,10 @@ class Engine:
             except PollamaError as error:
                 self.waiting.popleft()
                 first.free()
-                self._frames.append(_error(first.request_id, error.message, error.status))
+                self.frames.append(_error(first.request_id, error.message, error.status))
                 continue
             choice = choose_slot(
-                self.slots, first.prompt, self._chunk, first.adapters, first.image_spans
+                self.slots, first.prompt, self._granularity, first.adapters, first.image_spans
             )
             if choice is None:
                 return
@@ -221,7 +237,7 @@ class Engine:
 
     def _trim(self, slot: Slot, keep: int) -> int:
         """Drop the slot's KV past `keep` tokens; return how many really stay usable."""
-        memory = self._memory
+        memory = self.memory
         if keep > 0 and not llama.llama_memory_seq_rm(memory, slot.seq_id, keep, -1):
             keep = 0
         # A sliding-window cache that is not full size forgets old positions: reuse is only
@@ -241,82 +257,41 @@ class Engine:
 
     # ---- one step ----------------------------------------------------------------------
 
-    def _step(self) -> None:
-        generating = [s for s in self.active if s.prompt_done]
-        ready = [s for s in generating if s.n_past < self.spec.num_ctx or self._make_room(s)]
-        if ready:
-            self._decode_next_tokens(ready)
-        budget = self._chunk if generating else self.spec.num_batch
-        for sequence in [s for s in self.active if not s.prompt_done]:
-            while budget > 0 and sequence in self.active and not sequence.prompt_done:
-                piece = sequence.next_prompt_piece(self._chunk)
-                budget -= piece.end - piece.start
-                self._decode_prompt_piece(sequence, piece)
-        for sequence in self.active:
-            progress = sequence.progress_chunk()
-            if progress is not None:
-                self._frames.append({"id": sequence.request_id, "chunk": to_wire(progress)})
-
-    def _decode_next_tokens(self, sequences: list[Sequence]) -> None:
-        """The pending token of every generating sequence: one batch per adapter set (one
-        batch in all when they share a set), each sampled before the next batch is decoded."""
-        groups: dict[tuple[str, ...], list[Sequence]] = {}
-        for sequence in sequences:
-            groups.setdefault(sequence.adapters, []).append(sequence)
-        for adapters, group in groups.items():
-            if self._apply_adapters(adapters, group):
-                self._decode_group(group)
-
-    def _apply_adapters(self, adapters: tuple[str, ...], sequences: list[Sequence]) -> bool:
+    def apply_adapters(self, adapters: tuple[str, ...], sequences: list[Sequence]) -> bool:
         try:
             self.adapters.apply(self.ctx, adapters)
         except PollamaError as error:
             for sequence in sequences:
-                self._fail(sequence, error.message)
+                self.fail(sequence, error.message)
             return False
         return True
 
-    def _decode_group(self, sequences: list[Sequence]) -> None:
-        batch = self._batch
-        batch.clear()
-        for sequence in sequences:
-            assert sequence.pending is not None and sequence.slot is not None
-            sequence.batch_index = batch.add(
-                sequence.pending, sequence.n_past, sequence.slot.seq_id, True
-            )
-        status = batch.decode(self.ctx)
-        if status != 0:
-            for sequence in sequences:
-                self._fail(sequence, f"llama_decode failed with status {status}")
-            return
-        for sequence in sequences:
-            assert sequence.slot is not None and sequence.pending is not None
-            sequence.slot.tokens.append(sequence.pending)
-            sequence.n_past += 1
-            sequence.pending = None
-            self._sample(sequence)
-
-    def _decode_prompt_piece(self, sequence: Sequence, piece: PromptPiece) -> None:
+    def decode_prompt_piece(self, sequence: Sequence, piece: PromptPiece) -> None:
+        """Evaluate one aligned piece on its own (the batch-invariant mode)."""
         sequence.mark_prompt_started()
-        if not self._apply_adapters(sequence.adapters, [sequence]):
+        if not self.apply_adapters(sequence.adapters, [sequence]):
             return
         try:
             last = evaluate_piece(
-                self.ctx, self._batch, self.projector, sequence, piece,
-                granularity=self._chunk, n_batch=self.spec.num_batch,
+                self.ctx, self.batch, self.projector, sequence, piece,
+                granularity=self.chunk, n_batch=self.spec.num_batch,
             )  # fmt: skip
         except PollamaError as error:
-            self._fail(sequence, error.message, error.status)
+            self.fail(sequence, error.message, error.status)
             return
         if sequence.prompt_done:
-            sequence.prompt_finished = time.perf_counter_ns()
-            if sequence.max_new_tokens == 0:
-                self._finish(sequence, "length")
-            else:
-                sequence.batch_index = last
-                self._sample(sequence)
+            self.prompt_evaluated(sequence, last)
 
-    def _sample(self, sequence: Sequence) -> None:
+    def prompt_evaluated(self, sequence: Sequence, last_row: int) -> None:
+        """The whole prompt is in the KV; its last token's logits are at `last_row`."""
+        sequence.prompt_finished = time.perf_counter_ns()
+        if sequence.max_new_tokens == 0:
+            self._finish(sequence, "length")
+        else:
+            sequence.batch_index = last_row
+            self.sample(sequence)
+
+    def sample(self, sequence: Sequence) -> None:
         index = sequence.batch_index
         token = sequence.sampler.sample(self.ctx, index)
         if sequence.top_logprobs is not None:
@@ -334,7 +309,7 @@ class Engine:
         else:
             sequence.pending = token
 
-    def _make_room(self, sequence: Sequence) -> bool:
+    def make_room(self, sequence: Sequence) -> bool:
         """The slot's context is full: shift it (Ollama's context shift) or end with length."""
         slot = sequence.slot
         assert slot is not None
@@ -343,7 +318,7 @@ class Engine:
         if not (sequence.shift and self.can_shift) or discard <= 0:
             self._finish(sequence, "length")
             return False
-        memory = self._memory
+        memory = self.memory
         llama.llama_memory_seq_rm(memory, slot.seq_id, keep, keep + discard)
         llama.llama_memory_seq_add(memory, slot.seq_id, keep + discard, sequence.n_past, -discard)
         del slot.tokens[keep : keep + discard]
@@ -358,15 +333,15 @@ class Engine:
         sequence.flush_text()
         chunk = sequence.progress_chunk()
         if chunk is not None:
-            self._frames.append({"id": sequence.request_id, "chunk": to_wire(chunk)})
+            self.frames.append({"id": sequence.request_id, "chunk": to_wire(chunk)})
         final = sequence.final_chunk(reason)
-        self._frames.append({"id": sequence.request_id, "chunk": to_wire(final)})
+        self.frames.append({"id": sequence.request_id, "chunk": to_wire(final)})
         self._release(sequence)
 
-    def _fail(self, sequence: Sequence, message: str, status: int = 500) -> None:
-        self._frames.append(_error(sequence.request_id, message, status))
+    def fail(self, sequence: Sequence, message: str, status: int = 500) -> None:
+        self.frames.append(_error(sequence.request_id, message, status))
         if sequence.slot is not None:  # its KV is in an unknown state: forget it
-            llama.llama_memory_seq_rm(self._memory, sequence.slot.seq_id, -1, -1)
+            llama.llama_memory_seq_rm(self.memory, sequence.slot.seq_id, -1, -1)
             sequence.slot.forget_after(0)
         self._release(sequence)
 
@@ -389,11 +364,13 @@ class Engine:
         self.waiting.clear()
         self.embedding.clear()
         self._embedder.close()
-        self._batch.free()
+        self.batch.free()
         llama.llama_free(self.ctx)
         self.adapters.close()
         if self.projector is not None:
             self.projector.close()
+        if self.draft_model is not None:
+            self.draft_model.close()
 
 
 def _error(request_id: int, message: str, status: int) -> Frame:

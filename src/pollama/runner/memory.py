@@ -16,6 +16,9 @@ Pure functions (no llama.cpp) so the scheduler can reuse them. The estimate is
   + overhead  the Python runtime and libraries of the runner process (measured: ~100 MiB)
   + projector a vision projector's weights and image compute buffer, when the spec names
               one (see projector_memory.py)
+  + draft     a draft model's (speculative decoding) weights, KV cache and compute, the same
+              estimate from its own GGUF header: its context holds as many streams of num_ctx
+              cells as the model's
 
 LoRA adapters are loaded by the runner on first use, over the one base it holds: each adds
 its file's size (`adapter_bytes`), which `/api/ps` adds to the size of the model using it.
@@ -28,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from pollama.errors import PollamaError
-from pollama.gguf.metadata import derived_from_gguf
+from pollama.gguf.metadata import GGUFError, derived_from_gguf
 from pollama.runner.projector_memory import projector_bytes
 from pollama.runner.types import RunnerSpec
 
@@ -117,10 +120,12 @@ class MemoryEstimate:
     compute: int
     overhead: int = RUNTIME_OVERHEAD
     projector: int = 0
+    draft: int = 0
 
     @property
     def total(self) -> int:
-        return self.weights + self.kv_cache + self.compute + self.overhead + self.projector
+        own = self.weights + self.kv_cache + self.compute + self.overhead
+        return own + self.projector + self.draft
 
 
 def _pad(n: int, to: int = CELL_PADDING) -> int:
@@ -209,10 +214,8 @@ def human_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def plan_memory(spec: RunnerSpec) -> MemoryEstimate:
-    """The memory a runner for `spec` will need (reads the GGUF header)."""
-    shape = read_model_shape(Path(spec.model_path))
-    estimate = estimate_memory(
+def _estimate_for(shape: ModelShape, spec: RunnerSpec) -> MemoryEstimate:
+    return estimate_memory(
         shape,
         num_ctx=spec.num_ctx,
         num_parallel=spec.num_parallel,
@@ -221,9 +224,25 @@ def plan_memory(spec: RunnerSpec) -> MemoryEstimate:
         swa_full=spec.swa_full,
         flash_attention=spec.flash_attention != "off",
     )
-    if spec.projector is None:
-        return estimate
-    return replace(estimate, projector=projector_bytes(spec.projector))
+
+
+def draft_bytes(spec: RunnerSpec) -> int:
+    """Weights, KV cache and compute of the spec's draft model; 0 without one, or when its
+    header does not read (the load then fails with the draft's own error)."""
+    if spec.draft_model is None:
+        return 0
+    try:
+        shape = read_model_shape(Path(spec.draft_model))
+    except (OSError, GGUFError):
+        return 0
+    draft = _estimate_for(shape, spec)
+    return draft.weights + draft.kv_cache + draft.compute  # the runner's process is shared
+
+
+def plan_memory(spec: RunnerSpec) -> MemoryEstimate:
+    """The memory a runner for `spec` will need (reads the GGUF headers)."""
+    estimate = _estimate_for(read_model_shape(Path(spec.model_path)), spec)
+    return replace(estimate, projector=projector_bytes(spec.projector), draft=draft_bytes(spec))
 
 
 def check_fits(estimate: MemoryEstimate, limit: int | None) -> None:

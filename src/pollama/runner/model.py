@@ -72,7 +72,9 @@ class Model:
         self.names_pooling = self.metadata(f"{architecture}.pooling_type") is not None
         self._piece_buffer = ctypes.create_string_buffer(256)
 
-    def new_context(self, *, n_ctx: int, n_seq: int, n_batch: int, embeddings: bool) -> Any:
+    def new_context(
+        self, *, n_ctx: int, n_seq: int, n_batch: int, embeddings: bool, extra_outputs: int = 0
+    ) -> Any:
         spec = self.spec
         params = llama.llama_context_default_params()
         params.n_ctx = n_ctx
@@ -97,9 +99,10 @@ class Model:
                 else llama.LLAMA_POOLING_TYPE_MEAN
             )
         else:
-            # At most one token per sequence asks for logits in a step: reserving room for
-            # n_batch rows of logits (1 MiB each with a 262k vocabulary) would waste memory.
-            params.n_outputs_max = n_seq
+            # One token per sequence asks for logits in a step, plus the drafted rows being
+            # verified (`extra_outputs`): reserving room for n_batch rows of logits (1 MiB
+            # each with a 262k vocabulary) would waste memory.
+            params.n_outputs_max = n_seq + extra_outputs
         ctx = llama.llama_init_from_model(self.ptr, params)
         if not ctx:
             raise PollamaError("unable to create a llama.cpp context (out of memory?)")

@@ -61,6 +61,7 @@ def new_sequence(
         top_logprobs=min(params.top_logprobs, MAX_TOP_LOGPROBS) if params.logprobs else None,
         adapters=tuple(params.adapters),
         images=images,
+        draft_num_predict=max(0, params.draft_num_predict),
     )
 
 

@@ -14,7 +14,9 @@ unchanged over it, in process, in milliseconds.
   it) ends the reply with `length`, a `stop` string ends it with `stop` and is never sent, as
   the real engine does; the final chunk carries `done_reason`, the prompt and eval counts,
   non-zero durations (a millisecond a token) and the `context` (the prompt's tokens, then the
-  reply's words as tokens).
+  reply's words as tokens). With `draft_num_predict` k > 0 it reports the draft counts of a
+  drafter that is always right: each step makes k + 1 tokens (k drafts, all accepted, and the
+  model's own), the last step's drafts beyond the reply's end are not accepted.
 - `embed` returns deterministic vectors (from a hash of each text) and token counts.
 - `fail(...)` scripts a failure: an error after some pieces, or the runner's death (it turns
   not alive, as a crashed process does, and every later call fails with the same error).
@@ -183,6 +185,7 @@ class ScriptedRunner:
                 yield GenerateChunk(text=tail)
             finished = True
             generated = self.tokenizer.encode("".join(sent), add_special=False)
+            drafted, accepted = _draft_counts(params.draft_num_predict, len(sent))
             yield GenerateChunk(
                 done=True,
                 done_reason=reason,
@@ -191,6 +194,8 @@ class ScriptedRunner:
                 eval_count=len(sent),
                 eval_duration=NS_PER_TOKEN * len(sent),
                 context=prompt + generated,
+                draft_tokens=drafted,
+                draft_accepted_tokens=accepted,
             )
         finally:
             self._active -= 1
@@ -245,6 +250,14 @@ class ScriptedRunner:
             self.kill(failure.error.message)
             raise self._death or failure.error
         raise failure.error
+
+
+def _draft_counts(per_step: int, generated: int) -> tuple[int, int]:
+    """(drafted, accepted) for `generated` tokens (see the module's description)."""
+    if per_step <= 0 or generated <= 0:
+        return 0, 0
+    steps = -(-generated // (per_step + 1))
+    return per_step * steps, generated - steps
 
 
 class ScriptedRunners:

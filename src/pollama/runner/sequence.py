@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from pollama.runner.request_options import RequestOptions
 from pollama.runner.sampling import Sampler
@@ -43,6 +44,7 @@ class Sequence:
     top_logprobs: int | None  # None = no logprobs
     adapters: tuple[str, ...] = ()  # LoRA files applied while decoding it (see adapters.py)
     images: dict[int, ImageChunk] = field(default_factory=dict)
+    draft_num_predict: int = 0  # speculative decoding: tokens drafted per step at most
     slot: Slot | None = None
     n_past: int = 0
     prompt_pos: int = 0  # prompt tokens in the KV so far (n_past drifts from it on a shift)
@@ -59,6 +61,11 @@ class Sequence:
     utf8: Utf8Holder = field(default_factory=Utf8Holder)
     unsent_text: str = ""
     unsent_logprobs: list[TokenLogprob] = field(default_factory=list)
+    drafter: Any = None  # its prompt-lookup drafter, when it drafts without a draft model
+    draft_tokens: int = 0  # drafted tokens verified so far
+    draft_accepted_tokens: int = 0  # of those, the ones the model sampled too
+    draft_limit: int = 0  # how far it drafts now (0: draft_num_predict); see speculation.py
+    draft_pause: int = 0  # steps left without drafting
 
     def __post_init__(self) -> None:
         self.stop_matcher = StopMatcher(self.options.stop)
@@ -72,15 +79,22 @@ class Sequence:
         """Each image's first position -> its length in positions."""
         return {start: image.n_tokens for start, image in self.images.items()}
 
-    def next_prompt_piece(self, granularity: int) -> PromptPiece:
+    @property
+    def prompt_left(self) -> int:
+        return len(self.prompt) - self.prompt_pos
+
+    def next_prompt_piece(self, granularity: int, limit: int | None = None) -> PromptPiece:
         """A whole image, or text up to the next multiple of `granularity`, the next image or
         the prompt's end: the cuts depend only on the prompt, so a warm run evaluates the
-        rest of it in the same pieces as a cold one (see slots.py)."""
+        rest of it in the same pieces as a cold one (see slots.py). `limit` caps the text
+        (the fast mode's pieces need not be aligned)."""
         start = self.prompt_pos
         image = self.images.get(start)
         if image is not None:
             return PromptPiece(start, start + image.n_tokens, image)
         end = min((start // granularity + 1) * granularity, len(self.prompt))
+        if limit is not None:
+            end = min(end, start + max(1, limit))
         end = min([end] + [s for s in self.images if s > start])
         return PromptPiece(start, end)
 
@@ -128,4 +142,6 @@ class Sequence:
             eval_count=len(self.generated),
             eval_duration=max(0, eval_end - prompt_end),
             context=context,
+            draft_tokens=self.draft_tokens,
+            draft_accepted_tokens=self.draft_accepted_tokens,
         )

@@ -62,6 +62,14 @@ class RunnerSpec:
     repack_weights: bool = field(
         default=False, metadata={"help": "faster prompts, batch-dependent results"}
     )
+    # POLLAMA_BATCH_INVARIANT: a request's output is identical token for token whatever runs
+    # beside it and whether its prefix came from the cache (aligned prompt chunks, one sequence
+    # per llama_decode, no repacked weights, no speculation). Off: llama-server's speed.
+    batch_invariant: bool = field(
+        default=False, metadata={"help": "reproducible outputs, whatever runs beside them"}
+    )
+    # A DRAFT model's GGUF for speculative decoding, loaded beside the target.
+    draft_model: Path | None = field(default=None, metadata={"help": "draft model GGUF"})
     debug: bool = field(default=False, metadata={"help": "show llama.cpp's log on stderr"})
     load_timeout: float = field(default=300.0, metadata=SERVER_SIDE)  # seconds to get healthy
     # bytes; overrides the measured available memory
@@ -105,6 +113,9 @@ class GenerateParams:
     adapters: tuple[str, ...] = ()
     # Images, base64 as the API sends them: `[img-N]` in a text prompt stands for images[N]
     images: list[str] = field(default_factory=list)
+    # Speculative decoding: tokens drafted per step at most (by the runner's draft model, else
+    # by prompt lookup); 0 = off.
+    draft_num_predict: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,8 @@ class GenerateChunk:
     eval_duration: int = 0
     context: list[int] | None = None
     logprobs: list[TokenLogprob] | None = None
+    draft_tokens: int = 0  # speculative decoding: tokens drafted (final chunk only)
+    draft_accepted_tokens: int = 0  # of those, accepted by the model
 
 
 @dataclass(frozen=True)

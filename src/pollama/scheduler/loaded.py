@@ -1,9 +1,10 @@
 """One loaded runner and its bookkeeping: in-flight count, slots, keep-alive expiry, users.
 
-A runner is one loaded base model: every model whose weights are that file shares it, also
-when the models add different LoRA adapters (the runner applies each request's adapters; see
-`pollama.runner.adapters`). `users` records the models served, one per adapter set, so
-`/api/ps` lists each adapter model with the base's memory plus its adapters'.
+A runner is one loaded base model: every model whose weights are that file (with the same
+projector and draft model) shares it, also when the models add different LoRA adapters (the
+runner applies each request's adapters; see `pollama.runner.adapters`). `users` records the
+models served, one per adapter set, so `/api/ps` lists each adapter model with the base's
+memory plus its adapters'.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from typing import Any
 from pollama.runner.contract import Runner
 from pollama.runner.types import RunnerSpec
 
-# Runners are shared by every name whose base weights (and projector) are the same files,
-# whatever adapters.
-RunnerKey = tuple[Path, Path | None]
+# Runners are shared by every name whose base weights (and projector, and draft model) are the
+# same files, whatever adapters.
+RunnerKey = tuple[Path, Path | None, Path | None]
 AdapterKey = tuple[Path, ...]
 
 
@@ -34,12 +35,13 @@ class ModelRef:
     model_path: Path
     adapters: tuple[Path, ...] = ()
     projector: Path | None = None  # the vision projector layer, loaded with the model
+    draft: Path | None = None  # the draft model layer (speculative decoding), loaded beside it
     trained_ctx: int | None = None
     embedding_only: bool = False
 
     @property
     def key(self) -> RunnerKey:
-        return self.model_path, self.projector
+        return self.model_path, self.projector, self.draft
 
     @property
     def adapter_paths(self) -> tuple[str, ...]:

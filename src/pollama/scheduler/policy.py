@@ -52,7 +52,11 @@ def runner_spec(
     memory_limit: int | None = None,
     load_timeout: float = 300.0,
     projector: Path | None = None,
+    draft: Path | None = None,
+    batch_invariant: bool = False,
 ) -> RunnerSpec:
+    """The runner a request needs. Batch-invariant mode (server-wide) keeps llama.cpp's plain
+    weight layout, whose results do not depend on the batch (repacked weights do)."""
     num_gpu = options.get("num_gpu")
     num_ctx = context_length(options.get("num_ctx"), default_ctx, trained_ctx)
     slots = max(num_parallel, 1)
@@ -62,6 +66,7 @@ def runner_spec(
     return RunnerSpec(
         model_path=model_path,
         projector=projector,
+        draft_model=draft,
         num_ctx=num_ctx,
         num_parallel=slots,
         num_batch=num_batch,
@@ -73,13 +78,17 @@ def runner_spec(
         debug=debug,
         memory_limit=memory_limit,
         load_timeout=load_timeout if math.isfinite(load_timeout) and load_timeout > 0 else 1e9,
+        batch_invariant=batch_invariant,
+        repack_weights=not batch_invariant,
     )
 
 
 def needs_reload(loaded: RunnerSpec, wanted: RunnerSpec, options: dict[str, Any]) -> bool:
     """A loaded runner serves a request unless a load-time option differs. `num_gpu` only counts
-    when the request sets it explicitly (not -1), as Ollama."""
-    if (loaded.model_path, loaded.projector) != (wanted.model_path, wanted.projector):
+    when the request sets it explicitly (not -1), as Ollama. Another draft model is another
+    runner."""
+    files = (loaded.model_path, loaded.projector, loaded.draft_model)
+    if files != (wanted.model_path, wanted.projector, wanted.draft_model):
         return True
     if (loaded.num_ctx, loaded.num_batch, loaded.use_mmap) != (
         wanted.num_ctx,

@@ -109,6 +109,8 @@ class Scheduler:
             memory_limit=self.settings.memory_limit,
             load_timeout=self.settings.load_timeout,
             projector=model.projector,
+            draft=model.draft,
+            batch_invariant=self.settings.batch_invariant,
         )
 
     def _usable(

@@ -58,6 +58,10 @@ class NativeChunk:
     context: list[int] | None = None  # generate's deprecated `context`, when asked for
     metrics: Metrics = field(default_factory=Metrics)
     prompt_cache_count: int = 0  # pollama's addition: prompt tokens taken from the cache
+    # pollama's addition, speculative decoding: tokens drafted, and of those the model accepted
+    # (sent only when something was drafted, so Ollama's clients see nothing new otherwise)
+    draft_count: int = 0
+    draft_accepted_count: int = 0
     logprobs: list[TokenLogprob] = field(default_factory=list)
     debug_info: dict[str, Any] | None = None  # `_debug_render_only`'s answer
     # A collected generate answer puts its thinking after everything else, as pollama always
@@ -88,6 +92,9 @@ class NativeChunk:
         out.update(self.metrics.to_json())
         if self.prompt_cache_count:
             out["prompt_cache_count"] = self.prompt_cache_count
+        if self.draft_count:
+            out["draft_count"] = self.draft_count
+            out["draft_accepted_count"] = self.draft_accepted_count
         if self.debug_info is not None:
             out["_debug_info"] = self.debug_info
         if self.kind == "generate" and self.thinking and self.thinking_last:

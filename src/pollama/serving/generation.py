@@ -67,6 +67,8 @@ class Generation:
             eval_duration=chunk.eval_duration,
         )
         out.prompt_cache_count = chunk.cached_count
+        out.draft_count = chunk.draft_tokens
+        out.draft_accepted_count = chunk.draft_accepted_tokens
         return out
 
     async def events(self) -> AsyncIterator[NativeChunk]:

@@ -35,6 +35,7 @@ class Resolved:
             adapters=tuple(self.model.adapter_paths),
             # mtmd loads one projector; Ollama's runner also takes only the first
             projector=next(iter(self.model.projector_paths), None),
+            draft=self.model.draft_path,
             trained_ctx=info.context_length if info else None,
             embedding_only="completion" not in self.capabilities,
         )

@@ -7,6 +7,7 @@ CONFIG = "application/vnd.docker.container.image.v1+json"
 MODEL = "application/vnd.ollama.image.model"
 PROJECTOR = "application/vnd.ollama.image.projector"
 ADAPTER = "application/vnd.ollama.image.adapter"
+DRAFT = "application/vnd.ollama.image.draft"  # a draft model for speculative decoding
 TEMPLATE = "application/vnd.ollama.image.template"
 LEGACY_PROMPT = "application/vnd.ollama.image.prompt"  # older name of TEMPLATE, read only
 SYSTEM = "application/vnd.ollama.image.system"
@@ -15,4 +16,4 @@ MESSAGES = "application/vnd.ollama.image.messages"
 LICENSE = "application/vnd.ollama.image.license"
 
 # Layers that hold weights: their blobs are GGUF files, the rest are small text/JSON blobs.
-WEIGHT_LAYERS = frozenset({MODEL, PROJECTOR, ADAPTER})
+WEIGHT_LAYERS = frozenset({MODEL, PROJECTOR, ADAPTER, DRAFT})

@@ -91,6 +91,12 @@ class Model:
         return [self.blobs.path(x.digest) for x in self.manifest.layers_of(media_types.PROJECTOR)]
 
     @property
+    def draft_path(self) -> Path | None:
+        """The draft model (speculative decoding); the last such layer, as Ollama reads it."""
+        drafts = self.manifest.layers_of(media_types.DRAFT)
+        return self.blobs.path(drafts[-1].digest) if drafts else None
+
+    @property
     def parent_model(self) -> str:
         layer = self.model_layer
         return "" if layer is None else layer.from_
