@@ -43,6 +43,7 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/grammar.py
 	$(BIN)/python benchmarks/adapters.py
+	$(BIN)/python benchmarks/compare.py --write-readme
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache

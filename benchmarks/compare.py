@@ -299,6 +299,8 @@ def readme_section(rows: list[list[str]], run: work.Settings, machine_line: str,
         " without it; llama-server `--spec-type ngram-simple` (its default sizes) against"
         " its plain server.",
         "- Batch-invariant: pollama with `POLLAMA_BATCH_INVARIANT=1` against plain llama-server.",
+        "- The machine is shared with other work: a disturbed round only loses (best of the"
+        " rounds is kept), but figures move by 10-30 % between runs.",
     ]
     notes += [f"- {note}" for note in run.notes]
     return "\n".join(notes)

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import httpx
 
 POLLAMA, LLAMA = "pollama", "llama-server"  # the table's columns
-DRAFT = 8  # pollama's draft_num_predict in the prompt-lookup rows
+DRAFT = 16  # pollama's draft_num_predict in the prompt-lookup rows (its most per step)
 TURN = "<start_of_turn>user\n{}<end_of_turn>\n<start_of_turn>model\n"
 STOPS = ["<end_of_turn>", "<start_of_turn>"]  # the packaged Modelfile's
 STORY_TOPICS = ["a lighthouse", "a desert", "a violin", "a glacier"]

@@ -30,7 +30,10 @@ if TYPE_CHECKING:
 
 MAX_DRAFT = 16  # draft tokens per sequence and step at most, whatever draft_num_predict asks
 DRAFT_ROWS = 32  # drafted rows per step at most, all sequences together (their logits' room)
-DRAFT_REST_STEPS = 4  # steps without drafting after a rejected one-token draft
+DRAFT_REST_STEPS = 4  # steps without drafting after a draft was rejected whole
+# Prompt lookup drafts after a repeat of 3 to 6 tokens: two-token repeats are common in any
+# text, and their drafts are mostly rejected (rows that cost time for nothing).
+LOOKUP_MIN_NGRAM, LOOKUP_MAX_NGRAM = 3, 6
 
 
 def propose_drafts(engine: Engine, sequence: Sequence, most: int) -> list[int]:
@@ -53,7 +56,7 @@ def propose_drafts(engine: Engine, sequence: Sequence, most: int) -> list[int]:
     if engine.draft_model is not None:
         return engine.draft_model.propose(slot.seq_id, context, room)
     if sequence.drafter is None:
-        sequence.drafter = NgramDrafter()
+        sequence.drafter = NgramDrafter(min_ngram=LOOKUP_MIN_NGRAM, max_ngram=LOOKUP_MAX_NGRAM)
     drafts: list[int] = sequence.drafter.propose(context, room)
     return drafts
 
@@ -96,11 +99,12 @@ def _keep(engine: Engine, sequence: Sequence, token: int) -> None:
 
 def _adapt(sequence: Sequence, accepted: int, drafted: int) -> None:
     """Draft as far as drafts are being kept: twice as far after a fully kept draft, one past
-    the kept part otherwise; after a rejected single-token draft, rest a few steps (rejected
-    rows cost time, and text that does not repeat itself gives mostly rejected drafts)."""
+    the kept part otherwise; after a draft rejected whole, rest a few steps (rejected rows
+    cost time, and text that does not repeat itself gives mostly rejected drafts)."""
     if accepted == drafted:
         sequence.draft_limit = min(sequence.draft_num_predict, 2 * drafted)
-    elif accepted == 0 and drafted == 1:
+    elif accepted == 0:
+        sequence.draft_limit = 1
         sequence.draft_pause = DRAFT_REST_STEPS
     else:
         sequence.draft_limit = accepted + 1
