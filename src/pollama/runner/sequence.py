@@ -66,6 +66,7 @@ class Sequence:
     draft_accepted_tokens: int = 0  # of those, the ones the model sampled too
     draft_limit: int = 0  # how far it drafts now (0: draft_num_predict); see speculation.py
     draft_pause: int = 0  # steps left without drafting
+    draft_failures: int = 0  # drafts rejected whole in a row
 
     def __post_init__(self) -> None:
         self.stop_matcher = StopMatcher(self.options.stop)

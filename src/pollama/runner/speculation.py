@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 MAX_DRAFT = 16  # draft tokens per sequence and step at most, whatever draft_num_predict asks
 DRAFT_ROWS = 32  # drafted rows per step at most, all sequences together (their logits' room)
-DRAFT_REST_STEPS = 4  # steps without drafting after a draft was rejected whole
+DRAFT_REST_STEPS = 4  # steps without drafting after a draft was rejected whole (then 8, 16...)
+FIRST_DRAFT = 4  # a sequence's first draft; each fully kept one doubles the next
 # Prompt lookup drafts after a repeat of 3 to 6 tokens: two-token repeats are common in any
 # text, and their drafts are mostly rejected (rows that cost time for nothing).
 LOOKUP_MIN_NGRAM, LOOKUP_MAX_NGRAM = 3, 6
@@ -45,7 +46,8 @@ def propose_drafts(engine: Engine, sequence: Sequence, most: int) -> list[int]:
         sequence.draft_pause -= 1
         return []
     room = min(
-        sequence.draft_limit or sequence.draft_num_predict,
+        sequence.draft_limit or FIRST_DRAFT,
+        sequence.draft_num_predict,
         most,
         engine.spec.num_ctx - sequence.n_past - 1,
         sequence.max_new_tokens - len(sequence.generated) - 1,
@@ -99,12 +101,16 @@ def _keep(engine: Engine, sequence: Sequence, token: int) -> None:
 
 def _adapt(sequence: Sequence, accepted: int, drafted: int) -> None:
     """Draft as far as drafts are being kept: twice as far after a fully kept draft, one past
-    the kept part otherwise; after a draft rejected whole, rest a few steps (rejected rows
-    cost time, and text that does not repeat itself gives mostly rejected drafts)."""
+    the kept part otherwise. A draft rejected whole makes the sequence rest, twice as long
+    each time in a row (rejected rows cost time, and text that does not repeat itself gives
+    mostly rejected drafts)."""
+    if accepted == 0:
+        sequence.draft_limit = 1
+        sequence.draft_pause = DRAFT_REST_STEPS << min(sequence.draft_failures, 4)
+        sequence.draft_failures += 1
+        return
+    sequence.draft_failures = 0
     if accepted == drafted:
         sequence.draft_limit = min(sequence.draft_num_predict, 2 * drafted)
-    elif accepted == 0:
-        sequence.draft_limit = 1
-        sequence.draft_pause = DRAFT_REST_STEPS
     else:
         sequence.draft_limit = accepted + 1
