@@ -97,7 +97,11 @@ def test_a_short_prompt_is_answered_before_long_prompts_finish_prefilling(
 
     async def scenario() -> None:
         tasks = [asyncio.create_task(timed(f"long{n}", greedy(p, 2))) for n, p in enumerate(longs)]
-        await asyncio.sleep(0.05)  # the long ones are admitted first
+        while True:  # the long ones are in the engine first (it reports what it holds)
+            health = await fast_runner.health()
+            if health["active"] + health["waiting"] == len(longs):
+                break
+            await asyncio.sleep(0)
         tasks.append(asyncio.create_task(timed("short", greedy(short, 2))))
         await asyncio.gather(*tasks)
 

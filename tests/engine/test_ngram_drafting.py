@@ -87,6 +87,8 @@ def test_index_rejects_impossible_lengths() -> None:
 
 def test_a_long_context_stays_cheap() -> None:
     # 32k tokens of a copy-heavy shape: a random text, then most of it again, token by token.
+    # Cheap means incremental: the growing context is never indexed again from scratch (the
+    # rate is printed, not asserted: timings belong to benchmarks).
     rng = random.Random(3)
     text = [rng.randrange(5000) for _ in range(16384)]
     context = list(text)
@@ -94,14 +96,21 @@ def test_a_long_context_stays_cheap() -> None:
     started = time.perf_counter()
     drafter.propose(context, 8)
     indexing = time.perf_counter() - started
+    resets = 0
+    original_reset = drafter.index.reset
 
+    def counted_reset() -> None:
+        nonlocal resets
+        resets += 1
+        original_reset()
+
+    drafter.index.reset = counted_reset  # type: ignore[method-assign]
     hits = 0
     started = time.perf_counter()
     for token in text[:16000]:
         context.append(token)
         hits += drafter.propose(context, 8) == text[len(context) - 16384 :][:8]
     elapsed = time.perf_counter() - started
-    calls_per_second = 16000 / elapsed
-    print(f"\nindexing 16k tokens: {indexing * 1000:.1f} ms; {calls_per_second:,.0f} calls/s")
+    print(f"\nindexing 16k tokens: {indexing * 1000:.1f} ms; {16000 / elapsed:,.0f} calls/s")
     assert hits == 16000 - 1  # all but the first: its suffix spans the seam
-    assert calls_per_second > 2000  # well under a millisecond a call, generously
+    assert resets == 0 and drafter.index.length == len(context)
