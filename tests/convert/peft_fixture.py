@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from gguf import GGUFWriter
 from safetensors.numpy import save_file
+
+from tests.fixtures.lora import save_lora
 
 RANK = 4
 ALPHA = 8.0
@@ -140,15 +141,5 @@ def write_gguf_lora(
     path: Path, weights: LoraWeights, *, architecture: str = "gemma3", alpha: float = ALPHA
 ) -> Path:
     """The same adapter as a GGUF LoRA, written directly with the gguf package."""
-    writer = GGUFWriter(str(path), arch=architecture)
-    writer.add_type("adapter")
-    writer.add_string("adapter.type", "lora")
-    writer.add_float32("adapter.lora.alpha", alpha)
-    for module, (lora_a, lora_b) in weights.items():
-        writer.add_tensor(f"{gguf_name(module)}.lora_a", lora_a)
-        writer.add_tensor(f"{gguf_name(module)}.lora_b", lora_b)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
+    pairs = {gguf_name(module): pair for module, pair in weights.items()}
+    return save_lora(path, pairs, architecture=architecture, alpha=alpha)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-from pollama.child_status import exit_reason
+from pollama.child_status import exit_reason, killed_if_abandoned
 from pollama.convert.__main__ import ERROR_PREFIX, REFUSED_STATUS
 from pollama.convert.errors import ConvertError
 from pollama.errors import PollamaError
@@ -38,20 +38,13 @@ def convert_directory(
             command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors
         )
         assert child.stdout is not None
-        finished = False
-        try:
+        with killed_if_abandoned(child):
             for line in child.stdout:
                 text = line.decode("ascii", "replace").removeprefix("tensor ")
                 done, _, total = text.partition("/")
                 if done.strip().isdigit() and total.strip().isdigit():
                     yield int(done), int(total)
             status = child.wait()
-            finished = True
-        finally:
-            if not finished:
-                child.kill()
-                child.wait()
-            child.stdout.close()
         errors.seek(0)
         tail = collections.deque(errors, maxlen=_TAIL_LINES)
     lines = [line.decode("utf-8", "replace").strip() for line in tail if line.strip()]

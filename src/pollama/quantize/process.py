@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from pollama.child_status import exit_reason
+from pollama.child_status import exit_reason, killed_if_abandoned
 from pollama.errors import PollamaError
 from pollama.quantize.types import QuantizeType
 
@@ -39,8 +39,7 @@ def quantize_file(
     )
     assert child.stderr is not None
     tail: collections.deque[bytes] = collections.deque(maxlen=_TAIL_LINES)
-    finished = False
-    try:
+    with killed_if_abandoned(child):
         for line in child.stderr:
             match = _TENSOR_LINE.match(line)
             if match is not None:
@@ -48,12 +47,6 @@ def quantize_file(
             elif line.strip():
                 tail.append(line.strip())
         status = child.wait()
-        finished = True
-    finally:
-        if not finished:
-            child.kill()
-            child.wait()
-        child.stderr.close()
     if status != 0:
         raise QuantizeFailed(f"failed to quantize model: {_reason(status, list(tail))}")
 
