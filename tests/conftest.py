@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -83,19 +84,30 @@ def server_env(root: Path, port: int, extra_env: dict[str, str] | None = None) -
     }
 
 
-def wait_until_serving(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> bool:
+def wait_until_serving(
+    url: str,
+    process: subprocess.Popen[bytes],
+    timeout: float = 60,
+    verify: ssl.SSLContext | bool = True,
+) -> bool:
     """Whether the server at `url` answered before `timeout` (False once it exited)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1, verify=verify).status_code == 200:
                 return True
         except httpx.TransportError:
             time.sleep(0.1)
     return False
 
 
-def start_server(root: Path, extra_env: dict[str, str] | None = None) -> RunningServer:
+def start_server(
+    root: Path,
+    extra_env: dict[str, str] | None = None,
+    scheme: str = "http",
+    verify: ssl.SSLContext | bool = True,
+) -> RunningServer:
+    """`pollama serve` on a free port; `scheme="https"` (with `verify`) for a TLS server."""
     port = free_port()
     env = server_env(root, port, extra_env)
     home = Path(env["HOME"])
@@ -109,8 +121,8 @@ def start_server(root: Path, extra_env: dict[str, str] | None = None) -> Running
             start_new_session=True,
         )
     models = Path(env["OLLAMA_MODELS"])
-    url = f"http://127.0.0.1:{port}"
-    if not wait_until_serving(url, process):
+    url = f"{scheme}://127.0.0.1:{port}"
+    if not wait_until_serving(url, process, verify=verify):
         stop_server(process)
         raise RuntimeError(f"server did not start:\n{log.read_text()}")
     return RunningServer(url, f"127.0.0.1:{port}", models, home, env, process, log)
@@ -140,8 +152,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         stop_server(running.process)
 
 
-def create_gemma(url: str, name: str = "gemma3:270m") -> str:
-    """Create the default model in a running server from the shipped Modelfile's settings."""
+def create_gemma(
+    url: str,
+    name: str = "gemma3:270m",
+    verify: ssl.SSLContext | bool = True,
+    headers: dict[str, str] | None = None,
+) -> str:
+    """Create the default model in a running server from the shipped Modelfile's settings
+    (`headers`, e.g. an API key, go with each request)."""
     import ollama
 
     from pollama import modelfile
@@ -150,7 +168,7 @@ def create_gemma(url: str, name: str = "gemma3:270m") -> str:
 
     gguf = gemma_gguf_path()
     plan = modelfile.parse(modelfile_text(gguf)).to_create_plan(gguf.parent)
-    client = ollama.Client(host=url)
+    client = ollama.Client(host=url, verify=verify, headers=headers)
     digest = client.create_blob(gguf)
     client.create(
         model=name,

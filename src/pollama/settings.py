@@ -187,6 +187,11 @@ def _optional_size(env: Mapping[str, str], key: str) -> int | None:
     return size
 
 
+def _optional_path(env: Mapping[str, str], key: str) -> Path | None:
+    value = clean(env.get(key))
+    return Path(value).expanduser() if value else None
+
+
 def _debug_level(value: str) -> int:
     """`OLLAMA_DEBUG`: true -> 1 (DEBUG), an integer n -> n (2 = TRACE), anything else 0."""
     if parse_bool(value):
@@ -239,10 +244,18 @@ class Settings:
     # POLLAMA_BATCH_INVARIANT: outputs identical token for token whatever runs beside them and
     # whether their prefix came from the cache (slower: no repacked weights, no speculation)
     batch_invariant: bool = False
+    # POLLAMA_API_KEYS_FILE: requests need a key from this file (see pollama.auth); None = off
+    api_keys_file: Path | None = None
+    # OLLAMA_API_KEY: the key the CLI sends as a Bearer token (kept out of the repr)
+    api_key: str = field(default="", repr=False)
     # where a server the CLI starts in the background writes its log
     server_log: Path = field(
         default_factory=lambda: Path.home() / ".ollama" / "logs" / "server.log"
     )
+    # POLLAMA_TLS_CERT / POLLAMA_TLS_KEY: PEM files to serve HTTPS with (checked by
+    # server/tls.py when the server starts: both or neither)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -284,7 +297,11 @@ class Settings:
             max_request_size=_size(env, "POLLAMA_MAX_REQUEST_SIZE", DEFAULT_MAX_REQUEST_SIZE),
             memory_limit=_optional_size(env, "POLLAMA_MEMORY_LIMIT"),
             batch_invariant=_bool(env, "POLLAMA_BATCH_INVARIANT"),
+            api_keys_file=_optional_path(env, "POLLAMA_API_KEYS_FILE"),
+            api_key=client_api_key(env),
             server_log=Path(log).expanduser() if log else home / ".ollama" / "logs" / "server.log",
+            tls_cert=_optional_path(env, "POLLAMA_TLS_CERT"),
+            tls_key=_optional_path(env, "POLLAMA_TLS_KEY"),
         )
 
     @property
@@ -299,3 +316,9 @@ def client_host(env: Mapping[str, str] | None = None) -> str:
     """The base URL a client talks to, from `OLLAMA_HOST` (`0.0.0.0` is used as is)."""
     env = os.environ if env is None else env
     return HostAddress.parse(env.get("OLLAMA_HOST", "")).url
+
+
+def client_api_key(env: Mapping[str, str] | None = None) -> str:
+    """`OLLAMA_API_KEY`, the key a client sends as `Authorization: Bearer`; empty when unset."""
+    env = os.environ if env is None else env
+    return clean(env.get("OLLAMA_API_KEY"))

@@ -86,6 +86,15 @@ ENV_VARS: tuple[EnvVar, ...] = (
            "(slower; no speculative decoding)", lambda s: _flag(s.batch_invariant)),
     EnvVar("POLLAMA_LOG", "Log file of a server the CLI starts in the background "
            "(default ~/.ollama/logs/server.log)", lambda s: str(s.server_log)),
+    EnvVar("POLLAMA_API_KEYS_FILE", "File of API keys (`pollama keys`); when set, every request "
+           "but GET / needs a key from it (default: no keys needed)",
+           lambda s: "" if s.api_keys_file is None else str(s.api_keys_file)),
+    EnvVar("OLLAMA_API_KEY", "API key the CLI sends as a Bearer token",
+           lambda s: "(set)" if s.api_key else ""),
+    EnvVar("POLLAMA_TLS_CERT", "PEM certificate (chain) to serve HTTPS with; needs "
+           "POLLAMA_TLS_KEY", lambda s: "" if s.tls_cert is None else str(s.tls_cert)),
+    EnvVar("POLLAMA_TLS_KEY", "PEM private key (unencrypted) of POLLAMA_TLS_CERT",
+           lambda s: "" if s.tls_key is None else str(s.tls_key)),
 )
 
 # The variables `serve --help` lists (Ollama's list, less those of backends pollama lacks, then
@@ -98,11 +107,17 @@ SERVE_ENV_VARS: tuple[str, ...] = (
     "OLLAMA_LLM_LIBRARY", "OLLAMA_GPU_OVERHEAD", "OLLAMA_LOAD_TIMEOUT",
     # pollama's own
     "POLLAMA_HEADER_TIMEOUT", "POLLAMA_IDLE_TIMEOUT", "POLLAMA_MAX_REQUEST_SIZE",
-    "POLLAMA_MEMORY_LIMIT", "POLLAMA_BATCH_INVARIANT", "POLLAMA_LOG",
+    "POLLAMA_MEMORY_LIMIT", "POLLAMA_BATCH_INVARIANT", "POLLAMA_LOG", "POLLAMA_API_KEYS_FILE",
+    "POLLAMA_TLS_CERT", "POLLAMA_TLS_KEY",
 )
 # fmt: on
-RUN_ENV_VARS: tuple[str, ...] = ("OLLAMA_EDITOR", "OLLAMA_HOST", "OLLAMA_NOHISTORY")
-CLIENT_ENV_VARS: tuple[str, ...] = ("OLLAMA_HOST",)
+RUN_ENV_VARS: tuple[str, ...] = (
+    "OLLAMA_EDITOR",
+    "OLLAMA_HOST",
+    "OLLAMA_NOHISTORY",
+    "OLLAMA_API_KEY",
+)
+CLIENT_ENV_VARS: tuple[str, ...] = ("OLLAMA_HOST", "OLLAMA_API_KEY")
 
 
 def describe(

@@ -19,6 +19,7 @@ SERVE_HELP = [
     "POLLAMA_HEADER_TIMEOUT", "POLLAMA_IDLE_TIMEOUT", "POLLAMA_MAX_REQUEST_SIZE",
     # and the memory limit, the reproducible mode, the CLI's autostart log
     "POLLAMA_MEMORY_LIMIT", "POLLAMA_BATCH_INVARIANT", "POLLAMA_LOG",
+    "POLLAMA_API_KEYS_FILE", "POLLAMA_TLS_CERT", "POLLAMA_TLS_KEY",
 ]  # fmt: skip
 
 
@@ -60,4 +61,5 @@ def test_describe_run() -> None:
         ("OLLAMA_EDITOR", "nano"),
         ("OLLAMA_HOST", "http://127.0.0.1:11434"),
         ("OLLAMA_NOHISTORY", "true"),
+        ("OLLAMA_API_KEY", ""),
     ]

@@ -3,6 +3,8 @@ streamed and whole answers, the final chunk's fields, load/unload answers, failu
 
 from __future__ import annotations
 
+import time
+
 from pollama.runner.types import GenerateParams
 from tests.inprocess.conftest import InProcessServer
 
@@ -139,4 +141,8 @@ def test_a_stream_closed_early_frees_its_slot(inprocess: InProcessServer) -> Non
         first = next(answer.iter_lines())
     assert '"response":" w0"' in first.replace(": ", ":")
     assert inprocess.post("/api/generate", **body, stream=False).status_code == 200
+    # The abandoned stream's lease is released by a cleanup task of its own: wait for it.
+    deadline = time.monotonic() + 10
+    while inprocess.scheduler.running()[0].in_flight and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert inprocess.scheduler.running()[0].in_flight == 0

@@ -16,7 +16,6 @@ from pollama import options as opts
 from pollama.api.types import EmbeddingsRequest, EmbedRequest
 from pollama.errors import RequestCanceled
 from pollama.go.time import parse_keep_alive
-from pollama.runner.contract import Runner
 from pollama.runner.types import EmbedResult
 from pollama.scheduler import Lease
 from pollama.server.context import context_of
@@ -24,13 +23,20 @@ from pollama.server.http import json_response, read
 from pollama.serving.embed_answer import EmbedAnswer, EmbedMetrics
 from pollama.serving.embedding import fit_inputs, inputs_of, shape
 from pollama.serving.resolve import resolve
+from pollama.serving.usage import usage_of
 
 router = APIRouter()
 T = TypeVar("T")
 
 
-async def _embed(runner: Runner, texts: list[str], limit: int, truncate: bool) -> EmbedResult:
-    return await runner.embed(await fit_inputs(runner, texts, limit, truncate))
+async def _embed(request: Request, lease: Lease, texts: list[str], truncate: bool) -> EmbedResult:
+    """The vectors of `texts` (fitted to the context), their tokens told to the metrics."""
+    runner = lease.runner
+    result = await runner.embed(await fit_inputs(runner, texts, _input_limit(lease), truncate))
+    usage_of(request).completed(
+        lease.model.name, prompt=result.prompt_eval_count, generated=0, cached=0
+    )
+    return result
 
 
 def _input_limit(lease: Lease) -> int:
@@ -74,9 +80,7 @@ async def embed_result(request: Request, body: EmbedRequest) -> EmbedAnswer:
         if not texts:
             return EmbedAnswer(body.model)
         truncate = body.truncate is not False
-        result = await unless_disconnected(
-            request, _embed(lease.runner, texts, _input_limit(lease), truncate)
-        )
+        result = await unless_disconnected(request, _embed(request, lease, texts, truncate))
     return EmbedAnswer(
         body.model,
         [shape(v, body.dimensions) for v in result.embeddings],
@@ -105,6 +109,6 @@ async def embeddings(request: Request) -> Response:
         if not body.prompt:
             return json_response({"embedding": []})
         result = await unless_disconnected(
-            request, _embed(lease.runner, [body.prompt], _input_limit(lease), truncate=True)
+            request, _embed(request, lease, [body.prompt], truncate=True)
         )
     return json_response({"embedding": result.embeddings[0]})

@@ -37,6 +37,7 @@ from pollama.serving.output import OutputSplitter, thinking_first, tool_call_tag
 from pollama.serving.resolve import Resolved, resolve
 from pollama.serving.thinking import ThinkSetting, think_setting
 from pollama.serving.tool_choice import call_grammar, forced_tool
+from pollama.serving.usage import usage_of
 
 # A single answer (load, unload, debug render), or the native chunk stream.
 Prepared = NativeChunk | AsyncIterator[NativeChunk]
@@ -340,6 +341,7 @@ async def prepare(request: Request, kind: RequestKind) -> Prepared:
             started_ns=started,
             return_context=kind.return_context,
             splitter=splitter,
+            usage=usage_of(request),
         )
     return cancel_on_disconnect(request, generation.events())
 

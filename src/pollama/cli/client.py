@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from typing import Any
 
+import certifi
 import httpx
 
 from pollama.errors import PollamaError
-from pollama.settings import Settings, client_host
+from pollama.settings import Settings, client_api_key, client_host
 
 START_TIMEOUT = 60.0
 
@@ -27,26 +29,67 @@ def _error_of(response: httpx.Response) -> ClientError:
         message = str(response.json().get("error") or response.text)
     except ValueError:
         message = response.text.strip() or response.reason_phrase
-    return ClientError(message, response.status_code)
+        if response.status_code == 403:  # the Host/Origin guard's bare refusal: no key involved
+            return ClientError(message, 403)
+    return ClientError(message + _key_hint(response.status_code), response.status_code)
+
+
+def _key_hint(status: int) -> str:
+    """What to do about an API-key refusal (401, 403); nothing for other statuses."""
+    if status == 403:
+        return " (the key in OLLAMA_API_KEY lacks this scope: see `pollama keys list`)"
+    if status != 401:
+        return ""
+    if client_api_key(os.environ):
+        return " (the server does not accept the key in OLLAMA_API_KEY)"
+    return " (the server needs an API key: set OLLAMA_API_KEY to one from `pollama keys create`)"
+
+
+def trust_context() -> ssl.SSLContext:
+    """The CAs an https:// OLLAMA_HOST is verified against, as Go's crypto/x509 does for
+    Ollama's CLI: the system's store, and the file or directory in SSL_CERT_FILE / SSL_CERT_DIR
+    (OpenSSL's default paths read both); plus certifi's bundle, httpx's default, for machines
+    without a system store."""
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=certifi.where())
+    return context
 
 
 class Client:
-    def __init__(self, base_url: str | None = None) -> None:
+    def __init__(self, base_url: str | None = None, api_key: str | None = None) -> None:
         self.base_url = base_url or client_host(os.environ)
-        self.http = httpx.Client(base_url=self.base_url, timeout=None)
+        key = client_api_key(os.environ) if api_key is None else api_key
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.http = httpx.Client(
+            base_url=self.base_url, timeout=None, verify=trust_context(), headers=headers
+        )
 
-    def heartbeat(self) -> bool:
+    def _unreachable(self) -> str | None:
+        """Why the server does not answer a heartbeat, or None when it does."""
         try:
             self.http.head("/", timeout=2.0)
-            return True
-        except httpx.TransportError:
-            return False
+            return None
+        except httpx.TransportError as exc:
+            return str(exc) or type(exc).__name__
+
+    def heartbeat(self) -> bool:
+        return self._unreachable() is None
 
     def ensure_server(self, notify: Any = None) -> None:
-        """Start `pollama serve` in the background when no server answers on a local address."""
-        if self.heartbeat():
+        """Start `pollama serve` in the background when no server answers on a local address.
+        Never for https://: the server started here would speak plain HTTP."""
+        failure = self._unreachable()
+        if failure is None:
             return
-        host = httpx.URL(self.base_url).host
+        url = httpx.URL(self.base_url)
+        if url.scheme == "https":
+            hint = ""
+            if "CERTIFICATE_VERIFY_FAILED" in failure:
+                hint = " (set SSL_CERT_FILE to the CA certificate that signed the server's)"
+            raise ClientError(
+                f"could not connect to the pollama server at {self.base_url}: {failure}{hint}"
+            )
+        host = url.host
         if host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0", ""):
             raise ClientError("could not connect to ollama server, run 'pollama serve' to start it")
         log_path = Settings.from_env().server_log

@@ -13,6 +13,7 @@ from pollama import __version__
 from pollama.cli import create_cmd, list_cmd, ps_cmd, pull_cmd, push_cmd, run_cmd, show_cmd
 from pollama.cli.client import Client
 from pollama.cli.console import console, err_console
+from pollama.cli.keys_cmd import keys as keys_group
 from pollama.errors import PollamaError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -129,6 +130,7 @@ def list_models(prefix: str) -> None:
 
 
 cli.add_command(list_models, "ls")
+cli.add_command(keys_group)
 
 
 @cli.command()

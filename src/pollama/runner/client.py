@@ -15,7 +15,7 @@ import itertools
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +56,7 @@ class RunnerClient:
         self._pending: dict[int, asyncio.Queue[dict[str, Any] | PollamaError]] = {}
         self._death: PollamaError | None = None
         self._closing = False
+        self.on_crash: Callable[[], None] | None = None
         self._read_task = asyncio.create_task(self._read_frames())
 
     @classmethod
@@ -225,6 +226,8 @@ class RunnerClient:
             if self._process.returncode is None:  # alive but deaf: no use to anyone
                 await self._process.terminate()
             self._die(PollamaError(self._process.exit_message()))
+            if self.on_crash is not None:
+                self.on_crash()
 
     def _die(self, error: PollamaError) -> None:
         if self._death is None:

@@ -21,6 +21,9 @@ class Runner(Protocol):
     spec: RunnerSpec
     memory: MemoryEstimate  # what the load was planned to use (reported by /api/ps)
     load_duration_ns: int  # how long the load took
+    # Called once, on the event loop, when the runner exits without `close()` (a crash); the
+    # scheduler sets it to count the crash.
+    on_crash: Callable[[], None] | None
 
     @property
     def alive(self) -> bool:
@@ -52,7 +55,9 @@ class Runner(Protocol):
         ...
 
     async def health(self) -> dict[str, Any]:
-        """The runner's state: at least `active` and `waiting` request counts."""
+        """The runner's state: at least `active` (sequences generating) and `waiting` request
+        counts, `kv_used` (KV cache cells holding tokens, cached prefixes included) and
+        `kv_total` (all the cells of its context)."""
         ...
 
     async def close(self) -> None:

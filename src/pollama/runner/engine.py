@@ -79,6 +79,7 @@ class Engine:
         self.can_shift = bool(llama.llama_memory_can_shift(self.memory))
         self._n_swa = int(llama.llama_model_n_swa(model.ptr))
         self.slots = [Slot(seq_id=i) for i in range(spec.num_parallel)]
+        self.kv_total = int(llama.llama_n_ctx(self.ctx))  # the cells all the slots share
         self.batch = TokenBatch(max(spec.num_batch, spec.num_parallel))
         self.chunk = spec.prefill_chunk_tokens
         self.invariant = spec.batch_invariant
@@ -127,6 +128,11 @@ class Engine:
             "waiting": len(self.waiting),
             "embedding": len(self.embedding),
         }
+
+    def kv_cells(self) -> dict[str, int]:
+        """KV cache cells in use (the slots' tokens, cached prefixes included) and in all;
+        read from another thread, so from the slots' bookkeeping, not the llama context."""
+        return {"kv_used": sum(len(slot.tokens) for slot in self.slots), "kv_total": self.kv_total}
 
     # ---- the loop ----------------------------------------------------------------------
 

@@ -20,7 +20,12 @@ unchanged over it, in process, in milliseconds.
 - `embed` returns deterministic vectors (from a hash of each text) and token counts.
 - `fail(...)` scripts a failure: an error after some pieces, or the runner's death (it turns
   not alive, as a crashed process does, and every later call fails with the same error).
-- `requests`, `embedded`, `cancelled` and `health()` let a test see what the server asked.
+- `requests`, `embedded`, `cancelled` and `health()` let a test see what the server asked;
+  Like one slot, a runner keeps its last generation's tokens (the prompt and the reply's
+  words): `health()` reports them as the KV cells used, and with `prefix_cache` the next
+  prompt's common prefix with them is its `cached_count` (one token is always evaluated).
+- A death that is not `close()` (`kill`, `fail(die=True)`) calls `on_crash`, as a crashed
+  process makes `RunnerClient` do.
 
 `ScriptedRunners` is a `RunnerFactory` for `Scheduler`: it starts a `ScriptedRunner` per spec
 and keeps them in `started`. Importing this module never imports `llama_cpp`.
@@ -96,6 +101,7 @@ class ScriptedRunner:
         memory: MemoryEstimate | None = None,
         embedding_length: int = 8,
         piece_delay: float = 0.0,
+        prefix_cache: bool = False,
     ) -> None:
         self.spec = spec
         self.memory = memory or MemoryEstimate(weights=1 << 20, kv_cache=1 << 20, compute=1 << 20)
@@ -104,13 +110,16 @@ class ScriptedRunner:
         self.tokenizer = tokenizer or WordTokenizer()
         self.embedding_length = embedding_length
         self.piece_delay = piece_delay  # seconds between pieces (to test disconnects, queues)
+        self.prefix_cache = prefix_cache  # report cached_count (see the module's description)
         self.failure: Failure | None = None
         self.requests: list[GenerateParams] = []  # every generation asked, in order
         self.embedded: list[list[str]] = []  # every embed call's texts
         self.cancelled = 0  # generations that ended before their final chunk (closed, failed)
         self.closed = False
+        self.on_crash: Callable[[], None] | None = None
         self._death: PollamaError | None = None
         self._active = 0
+        self._held: list[int] = []  # the last generation's tokens, as one slot's KV holds them
 
     # ---- scripting -----------------------------------------------------------------------
 
@@ -123,6 +132,8 @@ class ScriptedRunner:
         """The runner dies now: every request in flight and every later call fails."""
         if self._death is None:
             self._death = PollamaError(message)
+            if not self.closed and self.on_crash is not None:
+                self.on_crash()
 
     def _positions(self, text: str, add_special: bool, images: list[str]) -> list[int]:
         """The words' ids; with images, each `[img-N]` tag as IMAGE_TOKENS negative ids."""
@@ -173,7 +184,7 @@ class ScriptedRunner:
                 sent.append(piece)
                 text = stops.feed(piece)
                 if text:
-                    yield GenerateChunk(text=text)
+                    yield GenerateChunk(text=text, eval_count=len(sent))
                 if stops.stopped:
                     break
                 if len(sent) >= limit:  # as the engine: the limit wins over the next token
@@ -182,14 +193,17 @@ class ScriptedRunner:
             if failure is not None:  # scripted to fail after the last piece
                 self._raise(failure)
             if tail := stops.flush():
-                yield GenerateChunk(text=tail)
+                yield GenerateChunk(text=tail, eval_count=len(sent))
             finished = True
             generated = self.tokenizer.encode("".join(sent), add_special=False)
+            cached = _cached_prefix(self._held, prompt) if self.prefix_cache else 0
+            self._held = (prompt + generated)[: self.spec.num_ctx]
             drafted, accepted = _draft_counts(params.draft_num_predict, len(sent))
             yield GenerateChunk(
                 done=True,
                 done_reason=reason,
                 prompt_eval_count=len(prompt),
+                cached_count=cached,
                 prompt_eval_duration=NS_PER_TOKEN * len(prompt),
                 eval_count=len(sent),
                 eval_duration=NS_PER_TOKEN * len(sent),
@@ -226,7 +240,13 @@ class ScriptedRunner:
 
     async def health(self) -> dict[str, Any]:
         self._check_alive()
-        return {"active": self._active, "waiting": 0, "embedding": 0}
+        return {
+            "active": self._active,
+            "waiting": 0,
+            "embedding": 0,
+            "kv_used": len(self._held),
+            "kv_total": self.spec.num_ctx * self.spec.num_parallel,
+        }
 
     async def close(self) -> None:
         self.closed = True
@@ -250,6 +270,15 @@ class ScriptedRunner:
             self.kill(failure.error.message)
             raise self._death or failure.error
         raise failure.error
+
+
+def _cached_prefix(held: list[int], prompt: list[int]) -> int:
+    shared = 0
+    for mine, theirs in zip(held, prompt, strict=False):
+        if mine != theirs:
+            break
+        shared += 1
+    return max(0, min(shared, len(prompt) - 1))
 
 
 def _draft_counts(per_step: int, generated: int) -> tuple[int, int]:

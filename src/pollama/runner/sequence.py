@@ -123,7 +123,11 @@ class Sequence:
     def progress_chunk(self) -> GenerateChunk | None:
         if not self.unsent_text and not self.unsent_logprobs:
             return None
-        chunk = GenerateChunk(text=self.unsent_text, logprobs=self.unsent_logprobs or None)
+        chunk = GenerateChunk(
+            text=self.unsent_text,
+            logprobs=self.unsent_logprobs or None,
+            eval_count=len(self.generated),
+        )
         self.unsent_text = ""
         self.unsent_logprobs = []
         return chunk

@@ -152,7 +152,13 @@ class RunnerServer:
                 tokens = [int(t) for t in frame["tokens"]]
                 connection.spawn(self._answer(connection, client_id, self._detokenize, tokens))
             elif op == protocol.HEALTH:
-                result = {"status": "ok", "slots": len(self.engine.slots), **self.engine.counts()}
+                engine = self.engine
+                result = {
+                    "status": "ok",
+                    "slots": len(engine.slots),
+                    **engine.counts(),
+                    **engine.kv_cells(),
+                }
                 connection.send({"id": client_id, "result": result})
             else:
                 raise PollamaError(f"unknown op {op!r}", 400)

@@ -141,6 +141,8 @@ class GenerateChunk:
 
     Durations are nanoseconds. `prompt_eval_count` is the whole prompt (after any
     truncation); `cached_count` is the part of it that came from the prefix cache.
+    `eval_count` is the tokens generated so far, on every chunk (the server's metrics time
+    each token by the chunk that brought it).
     `context` (final chunk only) is the prompt tokens followed by the generated tokens.
     """
 

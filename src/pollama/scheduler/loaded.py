@@ -59,6 +59,7 @@ class LoadedRunner:
     in_flight: int = 0
     expires_at: float = math.inf  # unix seconds
     unloading: bool = False
+    evicted: bool = False  # unloaded to make room for another load
     slots: asyncio.Semaphore = field(init=False)
     idle: asyncio.Event = field(init=False)
     timer: asyncio.TimerHandle | None = None

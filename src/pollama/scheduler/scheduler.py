@@ -15,6 +15,7 @@ from pollama.runner.contract import Runner, RunnerFactory
 from pollama.runner.memory import InsufficientMemory
 from pollama.runner.types import RunnerSpec
 from pollama.scheduler import policy
+from pollama.scheduler.events import NO_EVENTS, SchedulerEvents
 from pollama.scheduler.loaded import LoadedRunner, ModelRef, RunnerKey
 from pollama.settings import Settings
 
@@ -39,9 +40,12 @@ class Lease:
     does nothing.
     """
 
-    def __init__(self, scheduler: Scheduler, loaded: LoadedRunner, load_duration_ns: int) -> None:
+    def __init__(
+        self, scheduler: Scheduler, loaded: LoadedRunner, load_duration_ns: int, model: ModelRef
+    ) -> None:
         self._scheduler = scheduler
         self.loaded = loaded
+        self.model = model  # the model asked for (the runner may be its base's)
         self.load_duration_ns = load_duration_ns
         self.released = False
         self._handed_over = False
@@ -87,8 +91,10 @@ class Scheduler:
         *,
         fits: Fits | None = None,
         gpu_count: int = 0,
+        events: SchedulerEvents = NO_EVENTS,
     ) -> None:
         self.settings = settings
+        self.events = events  # told of loads, unloads and crashes (the server's metrics)
         self.start_runner = start_runner
         self.fits = fits
         self.max_loaded = policy.max_loaded(settings.max_loaded_models, gpu_count)
@@ -158,7 +164,7 @@ class Scheduler:
                 raise
         finally:
             self.pending -= 1
-        return Lease(self, loaded, load_duration_ns)
+        return Lease(self, loaded, load_duration_ns, model)
 
     async def _load(
         self,
@@ -196,6 +202,8 @@ class Scheduler:
             model, spec, runner, duration, time.monotonic_ns() - started, requested=requested
         )
         self.loaded[model.key] = loaded
+        runner.on_crash = lambda: self.events.runner_crashed(model.name)
+        self.events.model_loaded(model.name, loaded.load_duration_ns / 1e9)
         log.info("loaded %s (ctx %d x %d slots)", model.name, spec.num_ctx, spec.num_parallel)
         return loaded
 
@@ -229,6 +237,7 @@ class Scheduler:
     async def _evict_one(self) -> None:
         victim = policy.choose_eviction(list(self.loaded.values()))
         if victim is not None:
+            victim.evicted = True
             await self._unload(victim, wait=True)
 
     async def _release(self, loaded: LoadedRunner) -> None:
@@ -265,6 +274,7 @@ class Scheduler:
             await loaded.idle.wait()
         if self.loaded.get(loaded.model.key) is loaded:
             del self.loaded[loaded.model.key]
+            self.events.model_unloaded(loaded.model.name, evicted=loaded.evicted)
         log.info("unloading %s", loaded.model.name)
         await loaded.runner.close()
 

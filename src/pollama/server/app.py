@@ -17,11 +17,16 @@ from starlette.exceptions import HTTPException
 
 from pollama import __version__
 from pollama.api import embed, inference, models, system
+from pollama.api import metrics as metrics_routes
 from pollama.api import registry as registry_routes
 from pollama.api.anthropic.messages import router as anthropic_router
 from pollama.api.openai.routes import router as openai_router
+from pollama.auth.exposure import exposure_warning
+from pollama.auth.keystore import KeyStore
+from pollama.auth.middleware import ApiKeyMiddleware
 from pollama.errors import BadRequest, PollamaError
 from pollama.go.net import join_host_port
+from pollama.metrics import HttpMetricsMiddleware, ServerMetrics
 from pollama.models.create import Creator
 from pollama.registry import Registry, RegistryConfig
 from pollama.runner.client import RunnerClient
@@ -36,6 +41,7 @@ from pollama.server.listen import bind
 from pollama.server.middleware import BodyLimitMiddleware, ErrorBoundary, GuardMiddleware
 from pollama.server.pidfile import pid_file
 from pollama.server.request_log import RequestLogMiddleware
+from pollama.server.tls import closing_idle_at_once, tls_files
 from pollama.settings import Settings
 from pollama.store import Store
 
@@ -76,6 +82,7 @@ def create_app(
 
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.context = context
+    app.state.metrics = metrics = ServerMetrics(scheduler)  # now the scheduler's events too
     app.include_router(system.router)
     app.include_router(models.router)
     app.include_router(inference.router)
@@ -83,6 +90,7 @@ def create_app(
     app.include_router(registry_routes.router)
     app.include_router(anthropic_router)
     app.include_router(openai_router)
+    app.include_router(metrics_routes.router)
 
     @app.exception_handler(PollamaError)
     async def pollama_error(request: Request, exc: PollamaError) -> Response:
@@ -105,16 +113,20 @@ def create_app(
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return error_for(request, BadRequest(str(exc)))
 
-    # Outermost last: every request is logged; refused hosts and origins get no further;
-    # an unexpected exception still gets a JSON answer; oversized bodies are never read.
+    # Outermost last: every request is logged; refused hosts and origins get no further; then,
+    # when keys are on, requests without a valid key; an unexpected exception still gets a JSON
+    # answer; oversized bodies are never read.
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_size)
     app.add_middleware(ErrorBoundary)
+    if settings.api_keys_file is not None:
+        app.add_middleware(ApiKeyMiddleware, keys=KeyStore(settings.api_keys_file))
     app.add_middleware(
         GuardMiddleware,
         origins=allowed_origins(settings),
         loopback=settings.host.is_loopback,
     )
     app.add_middleware(RequestLogMiddleware)
+    app.add_middleware(HttpMetricsMiddleware, metrics=metrics)  # refused requests counted too
     return app
 
 
@@ -139,19 +151,27 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     _configure_logging(settings)
+    if warning := exposure_warning(settings):
+        log.warning("%s", warning)
+    tls = tls_files(settings)  # a bad certificate or key fails here, before binding
     host, port = settings.host.bind_host, settings.host.bind_port
     sock = bind(host, port)
+    protocol = protocol_class(settings.header_timeout)
     config = uvicorn.Config(
         create_app(settings),
         log_level="warning",
         timeout_graceful_shutdown=5,
         timeout_keep_alive=math.ceil(settings.idle_timeout),
-        http=protocol_class(settings.header_timeout),
+        http=closing_idle_at_once(protocol) if tls else protocol,
+        # uvicorn wraps the pre-bound sockets too (`create_server(sock=..., ssl=config.ssl)`)
+        ssl_certfile=str(tls.cert) if tls else None,
+        ssl_keyfile=str(tls.key) if tls else None,
     )
     if threading.current_thread() is threading.main_thread():
         # uvicorn shuts down on SIGTERM, then raises the signal again with this handler back in
         # place: exit normally (as Ollama does), so the pid file is removed on the way out.
         signal.signal(signal.SIGTERM, _terminated)
     with sock, pid_file(settings):
-        log.info("Listening on %s (version %s)", join_host_port(host, port), __version__)
+        address = ("https://" if tls else "") + join_host_port(host, port)
+        log.info("Listening on %s (version %s)", address, __version__)
         uvicorn.Server(config).run(sockets=[sock])

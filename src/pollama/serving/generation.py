@@ -12,6 +12,7 @@ from pollama.runner.types import GenerateChunk, GenerateParams
 from pollama.scheduler import Lease
 from pollama.serving.chunks import Kind, Metrics, NativeChunk
 from pollama.serving.output import OutputSplitter, Piece
+from pollama.serving.usage import NO_USAGE, TokenClock, UsageObserver
 
 __all__ = ["Generation", "Kind", "NativeChunk", "collect", "load_only", "single_answer"]
 
@@ -28,6 +29,7 @@ class Generation:
     started_ns: int  # time.monotonic_ns() when the request arrived
     return_context: bool = False
     splitter: OutputSplitter | None = None  # thinking / tool calls, when the request has them
+    usage: UsageObserver = NO_USAGE  # told of its tokens and their timing (the metrics)
 
     def _chunk(self, piece: Piece) -> NativeChunk:
         return NativeChunk(
@@ -75,14 +77,22 @@ class Generation:
         """The response chunks; the lease is released however the stream ends."""
         try:
             stream = self.lease.runner.generate(self.params)
+            clock = TokenClock(self.lease.model.name, self.started_ns, self.usage)
             try:
                 async for chunk in stream:
+                    clock.chunk(chunk.eval_count, time.monotonic_ns())
                     piece = self._parse(chunk.text, final=chunk.done)
                     if piece or chunk.logprobs:
                         event = self._chunk(piece)
                         event.logprobs = list(chunk.logprobs or [])
                         yield event
                     if chunk.done:
+                        self.usage.completed(
+                            self.lease.model.name,
+                            prompt=chunk.prompt_eval_count,
+                            generated=chunk.eval_count,
+                            cached=chunk.cached_count,
+                        )
                         yield self._final(chunk)
                         return
             finally:
