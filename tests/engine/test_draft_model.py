@@ -49,17 +49,25 @@ class Reference:
 
     def greedy(self, context: list[int], count: int) -> list[int]:
         """`count` argmax tokens after `context`, cut after an end of generation."""
+        return self.greedy_with_margins(context, count)[0]
+
+    def greedy_with_margins(self, context: list[int], count: int) -> tuple[list[int], list[float]]:
+        """The greedy tokens and, for each, how far its logit is ahead of the runner-up."""
         llama.llama_memory_clear(llama.llama_get_memory(self.ctx), True)
         self.batch.clear()
         row = self.batch.add_many(context, 0, 0, logits_last=True)
         tokens: list[int] = []
+        margins: list[float] = []
         while True:
             assert self.batch.decode(self.ctx) == 0
             logits = llama.llama_get_logits_ith(self.ctx, row)
-            token = int(np.ctypeslib.as_array(logits, shape=(self.model.n_vocab,)).argmax())
+            values = np.ctypeslib.as_array(logits, shape=(self.model.n_vocab,))
+            token = int(values.argmax())
+            runner_up = np.partition(values, -2)[-2]
             tokens.append(token)
+            margins.append(float(values[token] - runner_up))
             if len(tokens) == count or self.model.is_end_of_generation(token):
-                return tokens
+                return tokens, margins
             self.batch.clear()
             row = self.batch.add(token, len(context) + len(tokens) - 1, 0, True)
 
@@ -106,6 +114,22 @@ def test_proposals_are_the_targets_greedy_continuation(
     assert draft.propose(0, longer, LIMIT) == reference.greedy(longer, LIMIT)
 
 
+# Logits of the same tokens decoded in batches of other sizes differ in their last bits (a
+# batch of 8 rows or more takes other CPU kernels): where the two likeliest tokens are this
+# close, the draft, which decodes its context in other batches than the reference, may
+# legitimately pick the other one, and the continuations part there.
+NEAR_TIE = 0.1
+
+
+def assert_same_continuation(proposed: list[int], reference: Reference, context: list[int]) -> None:
+    expected, margins = reference.greedy_with_margins(context, len(proposed))
+    for i, (got, wanted) in enumerate(zip(proposed, expected, strict=False)):
+        if got != wanted:
+            assert margins[i] < NEAR_TIE, (i, proposed, expected, margins)
+            return
+    assert len(proposed) == len(expected)
+
+
 def test_catch_up_after_the_context_is_cut_back(
     target: Model, reference: Reference, draft: DraftModel
 ) -> None:
@@ -115,12 +139,12 @@ def test_catch_up_after_the_context_is_cut_back(
     # The target rejected the third proposal and sampled another token instead.
     other = target.tokenize(" Purple", add_special=False)[0]
     rejected = context + first[:2] + [other]
-    assert draft.propose(0, rejected, LIMIT) == reference.greedy(rejected, LIMIT)
+    assert_same_continuation(draft.propose(0, rejected, LIMIT), reference, rejected)
     # A shorter context than the cache holds, then another continuation of it.
     shorter = context[:-3]
-    assert draft.propose(0, shorter, 3) == reference.greedy(shorter, 3)
+    assert_same_continuation(draft.propose(0, shorter, 3), reference, shorter)
     changed = context[:-3] + target.tokenize(" hello", add_special=False)
-    assert draft.propose(0, changed, 3) == reference.greedy(changed, 3)
+    assert_same_continuation(draft.propose(0, changed, 3), reference, changed)
 
 
 def test_sequences_are_independent(target: Model, reference: Reference, draft: DraftModel) -> None:
