@@ -134,8 +134,13 @@ def test_speculation_alongside_other_streams_and_with_sampling(
         )
 
     drafted, other, sampled_chunks = loop_thread.run(scenario())
-    alone = loop_thread.run(collect(fast_runner, greedy(COPY_TASK, 32)))
-    assert text_of(drafted) == text_of(alone)
+    # In this (default) mode batched rows differ from rows alone in their last bits, so the
+    # greedy text beside other streams can part from the text alone at a near-tie (this
+    # prompt's first token is one on some CPUs); token-for-token equality is the batch-invariant
+    # mode's promise, tested below. Here: the copy is drafted, kept and completed.
+    copied = final(drafted)
+    assert copied.eval_count == 32 and 0 < copied.draft_accepted_tokens <= copied.draft_tokens
+    assert "The harbour was" in text_of(drafted)
     assert final(other).eval_count == 16 and final(other).draft_tokens == 0
     done = final(sampled_chunks)
     assert done.eval_count == 32 and done.draft_tokens > 0
