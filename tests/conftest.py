@@ -106,10 +106,12 @@ def start_server(
     extra_env: dict[str, str] | None = None,
     scheme: str = "http",
     verify: ssl.SSLContext | bool = True,
+    bind: str = "127.0.0.1",
 ) -> RunningServer:
-    """`pollama serve` on a free port; `scheme="https"` (with `verify`) for a TLS server."""
+    """`pollama serve` on a free port; `scheme="https"` (with `verify`) for a TLS server;
+    `bind="0.0.0.0"` listens on every interface (clients still use loopback)."""
     port = free_port()
-    env = server_env(root, port, extra_env)
+    env = server_env(root, port, {"OLLAMA_HOST": f"{bind}:{port}", **(extra_env or {})})
     home = Path(env["HOME"])
     log = root / "server.log"
     with open(log, "wb") as out:
@@ -126,6 +128,34 @@ def start_server(
         stop_server(process)
         raise RuntimeError(f"server did not start:\n{log.read_text()}")
     return RunningServer(url, f"127.0.0.1:{port}", models, home, env, process, log)
+
+
+def serve_in_foreground(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `pollama serve` to its end, for servers that must refuse to start."""
+    return subprocess.run(
+        [sys.executable, "-m", "pollama", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def runner_pids(server: RunningServer) -> list[int]:
+    """The runner processes the server started (its children running `pollama.runner`)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == server.process.pid and b"pollama.runner" in cmdline:
+            pids.append(int(entry.name))
+    return pids
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:

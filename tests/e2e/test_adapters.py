@@ -11,7 +11,7 @@ import httpx
 import ollama
 import pytest
 
-from tests.conftest import RunningServer, create_gemma, start_server, stop_server
+from tests.conftest import RunningServer, create_gemma, runner_pids, start_server, stop_server
 from tests.fixtures.lora import write_lora
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]
@@ -51,23 +51,6 @@ def generate(server: RunningServer, model: str) -> str:
     )
     assert answer.status_code == 200, answer.text
     return str(answer.json()["response"])
-
-
-def runner_pids(server: RunningServer) -> list[int]:
-    """The runner processes the server started (its children running `pollama.runner`)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == server.process.pid and b"pollama.runner" in cmdline:
-            pids.append(int(entry.name))
-    return pids
 
 
 def test_adapter_models_share_one_runner_each_with_its_own_output(

@@ -22,10 +22,10 @@ from tests.conftest import (
     RunningServer,
     create_gemma,
     free_port,
+    serve_in_foreground,
     server_env,
     start_server,
     stop_server,
-    wait_until_serving,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]
@@ -192,29 +192,8 @@ def test_rate_limit(keyed: KeyedServer) -> None:
         client.models.list()
 
 
-def serve_until_up(root: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    """`pollama serve` bound to every interface; (process, its URL on loopback)."""
-    port = free_port()
-    env = server_env(root, port, {"OLLAMA_HOST": f"0.0.0.0:{port}", **extra_env})
-    log = root / "server.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pollama", "serve"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    if not wait_until_serving(url, process):
-        stop_server(process)
-        raise RuntimeError(f"server did not start:\n{log.read_text()}")
-    return process, url
-
-
 def test_listening_beyond_loopback_without_keys_warns(tmp_path: Path) -> None:
-    process, _ = serve_until_up(tmp_path, {})
-    stop_server(process)
+    stop_server(start_server(tmp_path, bind="0.0.0.0").process)
     log = (tmp_path / "server.log").read_text()
     assert NO_KEY_WARNING in log and "pollama keys create" in log
     assert "POLLAMA_API_KEYS_FILE" in log
@@ -222,7 +201,8 @@ def test_listening_beyond_loopback_without_keys_warns(tmp_path: Path) -> None:
 
 def test_with_a_key_file_no_warning_and_a_missing_file_refuses_all(tmp_path: Path) -> None:
     missing = tmp_path / "not_yet"
-    process, url = serve_until_up(tmp_path, {"POLLAMA_API_KEYS_FILE": str(missing)})
+    running = start_server(tmp_path, {"POLLAMA_API_KEYS_FILE": str(missing)}, bind="0.0.0.0")
+    process, url = running.process, running.url
     try:
         assert httpx.get(url + "/api/tags", headers=bearer("pk-abcd1234-x")).status_code == 401
         key = create_key(missing, "--scope", "read")  # the file appears: its key works at once
@@ -239,12 +219,6 @@ def test_a_malformed_key_file_stops_the_server(tmp_path: Path) -> None:
     key_file.write_text("k1 sha256:abc scopes=read\n")
     port = free_port()
     env = server_env(tmp_path, port, {"POLLAMA_API_KEYS_FILE": str(key_file)})
-    done = subprocess.run(
-        [sys.executable, "-m", "pollama", "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = serve_in_foreground(env)
     assert done.returncode == 1
     assert f"Error: API key file {key_file}, line 1: the digest is not 64" in done.stderr

@@ -10,7 +10,6 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +17,7 @@ import ollama
 import openai
 import pytest
 
-from tests.conftest import RunningServer, create_gemma, start_server, stop_server
+from tests.conftest import RunningServer, create_gemma, runner_pids, start_server, stop_server
 from tests.metrics.parsing import Scrape
 
 pytestmark = [pytest.mark.e2e, pytest.mark.engine]
@@ -45,23 +44,6 @@ def scrape(server: RunningServer) -> Scrape:
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain; version=0.0.4")
     return Scrape(answer.text)
-
-
-def runner_pids(server: RunningServer) -> list[int]:
-    """The server's children running `pollama.runner`."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == server.process.pid and b"pollama.runner" in cmdline:
-            pids.append(int(entry.name))
-    return pids
 
 
 class Tally:

@@ -22,6 +22,7 @@ from tests.conftest import (
     RunningServer,
     create_gemma,
     free_port,
+    serve_in_foreground,
     server_env,
     start_server,
     stop_server,
@@ -178,20 +179,10 @@ def test_an_https_host_with_no_server_is_not_started_in_the_background(tmp_path:
     assert not Path(env["POLLAMA_LOG"]).exists()
 
 
-def _serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pollama", "serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_a_certificate_without_its_key_fails_at_startup(tmp_path: Path) -> None:
     issued = CertificateAuthority(tmp_path).issue()
     env = server_env(tmp_path, free_port(), {"POLLAMA_TLS_CERT": str(issued.cert)})
-    result = _serve(env)
+    result = serve_in_foreground(env)
     assert result.returncode == 1
     assert (
         f"Error: POLLAMA_TLS_CERT={issued.cert} is set but POLLAMA_TLS_KEY is not" in result.stderr
@@ -204,7 +195,7 @@ def test_a_key_of_another_certificate_fails_at_startup(tmp_path: Path) -> None:
     ca = CertificateAuthority(tmp_path)
     first, second = ca.issue("first"), ca.issue("second")
     tls = {"POLLAMA_TLS_CERT": str(first.cert), "POLLAMA_TLS_KEY": str(second.key)}
-    result = _serve(server_env(tmp_path, free_port(), tls))
+    result = serve_in_foreground(server_env(tmp_path, free_port(), tls))
     assert result.returncode == 1
     assert f"Error: POLLAMA_TLS_KEY={second.key} is not the private key of the certificate" in (
         result.stderr
