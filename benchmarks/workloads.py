@@ -281,7 +281,7 @@ async def measure_round(engines: Engines, run: Settings, record: Record, round_:
     pair: list[tuple[str, Endpoint]] = [(POLLAMA, engines.pollama), (LLAMA, engines.llama)]
     order = pair if round_ % 2 == 0 else pair[::-1]
     nonce = f"{round_}-{time.time_ns() % 100_000}"  # new long prompts: cold in every round
-    for streams in (1, 4, 8):
+    for streams in (1, 3, 4, 8):
         for column, endpoint in order:
             rate, fewest = await aggregate_rate(endpoint, streams, run.tokens)
             record(f"decode {streams}", column, rate)

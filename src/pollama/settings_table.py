@@ -83,7 +83,7 @@ ENV_VARS: tuple[EnvVar, ...] = (
            lambda s: "" if s.memory_limit is None else str(s.memory_limit)),
     EnvVar("POLLAMA_BATCH_INVARIANT", "Reproducible outputs: a request's answer is the same "
            "token for token whatever runs beside it and whether its prompt came from the cache "
-           "(slower; no speculative decoding)", lambda s: _flag(s.batch_invariant)),
+           "(slower)", lambda s: _flag(s.batch_invariant)),
     EnvVar("POLLAMA_LOG", "Log file of a server the CLI starts in the background "
            "(default ~/.ollama/logs/server.log)", lambda s: str(s.server_log)),
     EnvVar("POLLAMA_API_KEYS_FILE", "File of API keys (`pollama keys`); when set, every request "

@@ -3,7 +3,7 @@ waiting prompts, in the engine's mode.
 
 Default mode (llama-server's way): one llama_decode per adapter set holds every generating
 sequence's pending token (plus its draft, when it speculates) and prompt pieces of the
-prefilling sequences, up to `num_batch` rows; prompt pieces need not be aligned.
+prefilling sequences, up to `num_batch` rows, in slot order; prompt pieces need not be aligned.
 
 Batch-invariant mode: generating sequences decode one row each in one batch per adapter set,
 then prompt pieces are evaluated one aligned chunk per llama_decode, so a sequence's numbers
@@ -19,9 +19,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import llama_cpp as llama
+
 from pollama.errors import PollamaError
+from pollama.runner.batch import TokenBatch
+from pollama.runner.even_rows import even_draft, pad_slot
 from pollama.runner.prefill import add_text_piece, allot_prefill, evaluate_image, record_piece
 from pollama.runner.sequence import Sequence
+from pollama.runner.slots import Slot
 from pollama.runner.speculation import DRAFT_ROWS, MAX_DRAFT, accept_drafts, propose_drafts
 from pollama.runner.wire import to_wire
 
@@ -67,6 +72,7 @@ def _invariant_step(
     for adapters, group in _by_adapters(ready).items():
         if not engine.apply_adapters(adapters, group):
             continue
+        group = in_slot_order(group)
         drafts = {id(s): propose_drafts(engine, s, INVARIANT_ROWS - 1) for s in group}
         for pack in _packs(group, drafts):
             _mixed_batch(engine, pack, [], drafts)
@@ -77,6 +83,14 @@ def _invariant_step(
             piece = sequence.next_prompt_piece(chunk)
             allotment -= piece.end - piece.start
             engine.decode_prompt_piece(sequence, piece)
+
+
+def in_slot_order(sequences: list[Sequence]) -> list[Sequence]:
+    """`sequences` by slot (sequence id). With a KV stream per slot, llama.cpp computes a batch
+    in micro-batches that each take sequences of consecutive ids in the order the batch lists
+    them, the same number of rows from each: listed 2, 0, 3, 1, four decode rows would cost
+    three passes over the weights instead of one (llama_batch_allocr::split_equal)."""
+    return sorted(sequences, key=lambda s: s.slot.seq_id if s.slot is not None else -1)
 
 
 def _packs(group: list[Sequence], drafts: dict[int, list[int]]) -> list[list[Sequence]]:
@@ -104,6 +118,8 @@ def _mixed_step(engine: Engine, ready: list[Sequence], prefilling: list[Sequence
         kept = drafts[id(sequence)][: max(0, room)]
         drafts[id(sequence)] = kept
         room -= len(kept)
+    if len(ready) == 1 and not prefilling:
+        drafts[id(ready[0])] = even_draft(drafts[id(ready[0])])
     rows = sum(1 + len(d) for d in drafts.values())
     allotments = allot_prefill(prefilling, max(0, engine.spec.num_batch - rows), engine.chunk)
     decode_groups = _by_adapters(ready)
@@ -114,7 +130,7 @@ def _mixed_step(engine: Engine, ready: list[Sequence], prefilling: list[Sequence
         decoding = decode_groups.get(adapters, [])
         filling = prefill_groups.get(adapters, [])
         if engine.apply_adapters(adapters, decoding + [s for s, _ in filling]):
-            _mixed_batch(engine, decoding, filling, drafts)
+            _mixed_batch(engine, decoding, filling, drafts, even=True)
 
 
 def _mixed_batch(
@@ -122,23 +138,40 @@ def _mixed_batch(
     decoding: list[Sequence],
     filling: list[tuple[Sequence, int]],
     drafts: dict[int, list[int]],
+    *,
+    even: bool = False,
 ) -> None:
-    """One llama_decode: the decoding sequences' rows, then the prompt pieces."""
+    """One llama_decode: the decoding sequences' rows (pending token and drafts) and the prompt
+    pieces, listed in slot order (see in_slot_order); `even`: with a padding row where that
+    makes the batch cheaper (even_rows.py)."""
     batch = engine.batch
     batch.clear()
-    for sequence in decoding:
+    allotments = {id(sequence): allotment for sequence, allotment in filling}
+    only_pending = not filling and not any(drafts.get(id(s)) for s in decoding)
+    pad = pad_slot(engine, decoding) if even and only_pending else None
+    padded = False
+    completing: list[tuple[Sequence, int]] = []
+    for sequence in in_slot_order(decoding + [s for s, _ in filling]):
+        if pad is not None and not padded and sequence.slot and pad.seq_id < sequence.slot.seq_id:
+            _add_padding(batch, pad)
+            padded = True
+        allotment = allotments.get(id(sequence))
+        if allotment is not None:
+            last = _add_prompt(engine, sequence, allotment)
+            if last >= 0:
+                completing.append((sequence, last))
+            continue
         assert sequence.pending is not None and sequence.slot is not None
         seq_id, pos = sequence.slot.seq_id, sequence.n_past
         sequence.batch_index = batch.add(sequence.pending, pos, seq_id, True)
         for offset, token in enumerate(drafts.get(id(sequence), []), start=1):
             batch.add(token, pos + offset, seq_id, True)
-    completing: list[tuple[Sequence, int]] = []
-    for sequence, allotment in filling:
-        last = _add_prompt(engine, sequence, allotment)
-        if last >= 0:
-            completing.append((sequence, last))
+    if pad is not None and not padded:  # after every decoding sequence
+        _add_padding(batch, pad)
     if batch.count:
         status = batch.decode(engine.ctx)
+        if pad is not None:  # the padding row's cell leaves the idle slot's sequence
+            llama.llama_memory_seq_rm(engine.memory, pad.seq_id, len(pad.tokens), -1)
         if status != 0:
             for sequence in decoding + [s for s, _ in filling]:
                 if sequence in engine.active:
@@ -148,6 +181,12 @@ def _mixed_batch(
         engine.prompt_evaluated(sequence, last)
     for sequence in decoding:
         accept_drafts(engine, sequence, drafts.get(id(sequence), []))
+
+
+def _add_padding(batch: TokenBatch, slot: Slot) -> None:
+    """A row of idle `slot`'s sequence at its next position (its last token again), with
+    logits: the output layer's rows count too."""
+    batch.add(slot.tokens[-1] if slot.tokens else 0, len(slot.tokens), slot.seq_id, True)
 
 
 def _add_prompt(engine: Engine, sequence: Sequence, allotment: int) -> int:
