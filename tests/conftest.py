@@ -141,9 +141,8 @@ def serve_in_foreground(env: dict[str, str]) -> subprocess.CompletedProcess[str]
     )
 
 
-def runner_pids(server: RunningServer) -> list[int]:
-    """The runner processes the server started (its children running `pollama.runner`)."""
-    pids = []
+def processes() -> Iterator[tuple[int, int, list[bytes]]]:
+    """(pid, parent pid, command-line arguments) of every process /proc lets us read."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -152,10 +151,16 @@ def runner_pids(server: RunningServer) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == server.process.pid and b"pollama.runner" in cmdline:
-            pids.append(int(entry.name))
-    return pids
+        yield int(entry.name), int(stat.rsplit(")", 1)[1].split()[1]), cmdline
+
+
+def runner_pids(server: RunningServer) -> list[int]:
+    """The runner processes the server started (its children running `pollama.runner`)."""
+    return [
+        pid
+        for pid, parent, cmdline in processes()
+        if parent == server.process.pid and b"pollama.runner" in cmdline
+    ]
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:

@@ -15,7 +15,7 @@ import ollama
 import pytest
 
 from pollama.quantize.types import WRONG_SOURCE
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, processes
 from tests.fixtures.float_gguf import gemma_float_gguf
 from tests.fixtures.models import gemma_gguf_path
 
@@ -129,19 +129,12 @@ def test_bad_type_and_quantized_source_are_ollamas_400s(
 
 
 def _quantize_children(server: RunningServer) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"pollama.quantize" in cmdline and any(
-            str(server.models).encode() in part for part in cmdline
-        ):
-            found.append(int(entry.name))
-    return found
+    store = str(server.models).encode()
+    return [
+        pid
+        for pid, _, cmdline in processes()
+        if b"pollama.quantize" in cmdline and any(store in part for part in cmdline)
+    ]
 
 
 def test_a_killed_quantize_is_an_error_and_the_server_stays_up(

@@ -52,8 +52,6 @@ def pad_slot(engine: Engine, decoding: list[Sequence]) -> Slot | None:
     if engine.has_sliding_window and not engine.spec.swa_full:
         return None
     ids = sorted(s.slot.seq_id for s in decoding if s.slot is not None)
-    if len(ids) != len(decoding):
-        return None
     gaps = [i for i in range(ids[0], ids[-1]) if i not in ids]
     if len(gaps) > 1:
         return None

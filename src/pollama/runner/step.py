@@ -149,12 +149,12 @@ def _mixed_batch(
     allotments = {id(sequence): allotment for sequence, allotment in filling}
     only_pending = not filling and not any(drafts.get(id(s)) for s in decoding)
     pad = pad_slot(engine, decoding) if even and only_pending else None
-    padded = False
+    unpadded = pad  # the padding row goes before the first sequence of a larger id
     completing: list[tuple[Sequence, int]] = []
     for sequence in in_slot_order(decoding + [s for s, _ in filling]):
-        if pad is not None and not padded and sequence.slot and pad.seq_id < sequence.slot.seq_id:
-            _add_padding(batch, pad)
-            padded = True
+        if unpadded and sequence.slot and unpadded.seq_id < sequence.slot.seq_id:
+            _add_padding(batch, unpadded)
+            unpadded = None
         allotment = allotments.get(id(sequence))
         if allotment is not None:
             last = _add_prompt(engine, sequence, allotment)
@@ -166,8 +166,8 @@ def _mixed_batch(
         sequence.batch_index = batch.add(sequence.pending, pos, seq_id, True)
         for offset, token in enumerate(drafts.get(id(sequence), []), start=1):
             batch.add(token, pos + offset, seq_id, True)
-    if pad is not None and not padded:  # after every decoding sequence
-        _add_padding(batch, pad)
+    if unpadded:  # after every decoding sequence
+        _add_padding(batch, unpadded)
     if batch.count:
         status = batch.decode(engine.ctx)
         if pad is not None:  # the padding row's cell leaves the idle slot's sequence
