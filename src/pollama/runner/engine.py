@@ -129,10 +129,6 @@ class Engine:
             "embedding": len(self.embedding),
         }
 
-    @property
-    def has_sliding_window(self) -> bool:
-        return self._n_swa > 0
-
     def kv_cells(self) -> dict[str, int]:
         """KV cache cells in use (the slots' tokens, cached prefixes included) and in all;
         read from another thread, so from the slots' bookkeeping, not the llama context."""

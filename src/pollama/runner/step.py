@@ -19,14 +19,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import llama_cpp as llama
-
 from pollama.errors import PollamaError
-from pollama.runner.batch import TokenBatch
-from pollama.runner.even_rows import even_draft, pad_slot
+from pollama.runner.draft_rows import whole_tiles
 from pollama.runner.prefill import add_text_piece, allot_prefill, evaluate_image, record_piece
 from pollama.runner.sequence import Sequence
-from pollama.runner.slots import Slot
 from pollama.runner.speculation import DRAFT_ROWS, MAX_DRAFT, accept_drafts, propose_drafts
 from pollama.runner.wire import to_wire
 
@@ -119,7 +115,7 @@ def _mixed_step(engine: Engine, ready: list[Sequence], prefilling: list[Sequence
         drafts[id(sequence)] = kept
         room -= len(kept)
     if len(ready) == 1 and not prefilling:
-        drafts[id(ready[0])] = even_draft(drafts[id(ready[0])])
+        drafts[id(ready[0])] = whole_tiles(drafts[id(ready[0])])
     rows = sum(1 + len(d) for d in drafts.values())
     allotments = allot_prefill(prefilling, max(0, engine.spec.num_batch - rows), engine.chunk)
     decode_groups = _by_adapters(ready)
@@ -130,7 +126,7 @@ def _mixed_step(engine: Engine, ready: list[Sequence], prefilling: list[Sequence
         decoding = decode_groups.get(adapters, [])
         filling = prefill_groups.get(adapters, [])
         if engine.apply_adapters(adapters, decoding + [s for s, _ in filling]):
-            _mixed_batch(engine, decoding, filling, drafts, even=True)
+            _mixed_batch(engine, decoding, filling, drafts)
 
 
 def _mixed_batch(
@@ -138,23 +134,14 @@ def _mixed_batch(
     decoding: list[Sequence],
     filling: list[tuple[Sequence, int]],
     drafts: dict[int, list[int]],
-    *,
-    even: bool = False,
 ) -> None:
     """One llama_decode: the decoding sequences' rows (pending token and drafts) and the prompt
-    pieces, listed in slot order (see in_slot_order); `even`: with a padding row where that
-    makes the batch cheaper (even_rows.py)."""
+    pieces, listed in slot order (see in_slot_order)."""
     batch = engine.batch
     batch.clear()
     allotments = {id(sequence): allotment for sequence, allotment in filling}
-    only_pending = not filling and not any(drafts.get(id(s)) for s in decoding)
-    pad = pad_slot(engine, decoding) if even and only_pending else None
-    unpadded = pad  # the padding row goes before the first sequence of a larger id
     completing: list[tuple[Sequence, int]] = []
     for sequence in in_slot_order(decoding + [s for s, _ in filling]):
-        if unpadded and sequence.slot and unpadded.seq_id < sequence.slot.seq_id:
-            _add_padding(batch, unpadded)
-            unpadded = None
         allotment = allotments.get(id(sequence))
         if allotment is not None:
             last = _add_prompt(engine, sequence, allotment)
@@ -166,12 +153,8 @@ def _mixed_batch(
         sequence.batch_index = batch.add(sequence.pending, pos, seq_id, True)
         for offset, token in enumerate(drafts.get(id(sequence), []), start=1):
             batch.add(token, pos + offset, seq_id, True)
-    if unpadded:  # after every decoding sequence
-        _add_padding(batch, unpadded)
     if batch.count:
         status = batch.decode(engine.ctx)
-        if pad is not None:  # the padding row's cell leaves the idle slot's sequence
-            llama.llama_memory_seq_rm(engine.memory, pad.seq_id, len(pad.tokens), -1)
         if status != 0:
             for sequence in decoding + [s for s, _ in filling]:
                 if sequence in engine.active:
@@ -181,12 +164,6 @@ def _mixed_batch(
         engine.prompt_evaluated(sequence, last)
     for sequence in decoding:
         accept_drafts(engine, sequence, drafts.get(id(sequence), []))
-
-
-def _add_padding(batch: TokenBatch, slot: Slot) -> None:
-    """A row of idle `slot`'s sequence at its next position (its last token again), with
-    logits: the output layer's rows count too."""
-    batch.add(slot.tokens[-1] if slot.tokens else 0, len(slot.tokens), slot.seq_id, True)
 
 
 def _add_prompt(engine: Engine, sequence: Sequence, allotment: int) -> int:
