@@ -1,17 +1,13 @@
-"""A lone sequence's draft fills whole 4-row tiles (draft_rows.py)."""
+"""A lone sequence's draft makes an even batch (draft_rows.py)."""
 
 from __future__ import annotations
 
-from pollama.runner.draft_rows import whole_tiles
+from pollama.runner.draft_rows import even_draft
 
 
-def test_short_drafts_are_left_alone() -> None:
-    for size in range(4):  # 1 to 4 rows: every row costs, none is wasted
-        assert whole_tiles(list(range(size))) == list(range(size))
-
-
-def test_a_longer_draft_is_cut_to_a_multiple_of_four_rows() -> None:
-    assert whole_tiles([1, 2, 3, 4]) == [1, 2, 3]  # 5 rows -> 4
-    assert whole_tiles(list(range(6))) == list(range(3))  # 7 rows -> 4
-    assert whole_tiles(list(range(7))) == list(range(7))  # 8 rows
-    assert len(whole_tiles(list(range(16)))) == 15  # the default 16: 17 rows -> 16
+def test_a_lone_draft_is_cut_to_an_even_batch() -> None:
+    assert even_draft([]) == [] and even_draft([5]) == [5]  # 1 and 2 rows
+    assert even_draft([5, 6]) == [5]  # 3 rows -> 2
+    assert even_draft([1, 2, 3, 4]) == [1, 2, 3]  # 5 rows -> 4
+    assert even_draft(list(range(5))) == list(range(5))  # 6 rows
+    assert len(even_draft(list(range(16)))) == 15  # the default 16: 17 rows -> 16

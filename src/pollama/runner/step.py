@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pollama.errors import PollamaError
-from pollama.runner.draft_rows import whole_tiles
+from pollama.runner.draft_rows import even_draft
 from pollama.runner.prefill import add_text_piece, allot_prefill, evaluate_image, record_piece
 from pollama.runner.sequence import Sequence
 from pollama.runner.speculation import DRAFT_ROWS, MAX_DRAFT, accept_drafts, propose_drafts
@@ -115,7 +115,7 @@ def _mixed_step(engine: Engine, ready: list[Sequence], prefilling: list[Sequence
         drafts[id(sequence)] = kept
         room -= len(kept)
     if len(ready) == 1 and not prefilling:
-        drafts[id(ready[0])] = whole_tiles(drafts[id(ready[0])])
+        drafts[id(ready[0])] = even_draft(drafts[id(ready[0])])
     rows = sum(1 + len(d) for d in drafts.values())
     allotments = allot_prefill(prefilling, max(0, engine.spec.num_batch - rows), engine.chunk)
     decode_groups = _by_adapters(ready)
