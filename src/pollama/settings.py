@@ -242,7 +242,7 @@ class Settings:
     max_request_size: int = DEFAULT_MAX_REQUEST_SIZE  # bytes; 0 = no limit
     memory_limit: int | None = None  # bytes a new runner may use; None = MemAvailable
     # POLLAMA_BATCH_INVARIANT: outputs identical token for token whatever runs beside them and
-    # whether their prefix came from the cache (slower: no repacked weights, one KV stream per slot)
+    # whether their prefix came from the cache (slower: no repacked weights, aligned prompt chunks)
     batch_invariant: bool = False
     # POLLAMA_API_KEYS_FILE: requests need a key from this file (see pollama.auth); None = off
     api_keys_file: Path | None = None
