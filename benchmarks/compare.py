@@ -239,6 +239,24 @@ def pollama_server(root: Path, extra_env: dict[str, str]) -> Iterator[str]:
         stop_server(running.process)
 
 
+def plain_layout_flags(binary: Path, run: work.Settings) -> tuple[str, ...]:
+    """llama-server's flags for the weight layout pollama loads: where llama.cpp's build has
+    AMX kernels, pollama does not repack (their repacked weights crash: see
+    pollama.runner.model.repacking_is_safe), and neither may llama-server."""
+    import llama_cpp
+
+    from pollama.runner.model import repacking_is_safe
+
+    llama_cpp.llama_backend_init()
+    if repacking_is_safe(llama_cpp.llama_print_system_info().decode(errors="replace")):
+        return ()
+    run.note(
+        "llama.cpp was built with AMX kernels here, whose repacked weights crash: both servers"
+        " load the plain weight layout (llama-server `--no-repack`)."
+    )
+    return ("--no-repack",) if "--no-repack" in llama_server.help_text(binary) else ()
+
+
 async def run_all(engines: work.Engines, run: work.Settings) -> Best:
     best = Best(verbose=True)
     await work.measure(engines, run, lambda key, engine, v: best.add(metric(key), engine, v))
@@ -249,8 +267,10 @@ def start_and_measure(binary: Path, run: work.Settings, work_dir: Path) -> Best:
     from tests.fixtures.models import gemma_gguf_path
 
     model = gemma_gguf_path()
-    config = llama_server.ServerConfig(model, SLOTS, NUM_CTX, THREADS)
-    spec_flags = ("--spec-type", "ngram-simple")  # its own draft sizes (lookup 12, draft 48)
+    layout = plain_layout_flags(binary, run)
+    config = llama_server.ServerConfig(model, SLOTS, NUM_CTX, THREADS, layout)
+    # its own draft sizes (lookup 12, draft 48)
+    spec_flags = (*layout, "--spec-type", "ngram-simple")
     has_ngram = "ngram-simple" in llama_server.help_text(binary)
     has_invariant = pollama_has_setting("POLLAMA_BATCH_INVARIANT")
     if not has_ngram:

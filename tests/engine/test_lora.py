@@ -27,8 +27,19 @@ NUM_PREDICT = 16
 # llama-cpp-python's high-level API, in its own process (keeps llama_cpp out of this one).
 REFERENCE = """
 import json, sys
+import llama_cpp.llama_cpp as low
 from llama_cpp import Llama
+from pollama.runner.model import repacking_is_safe
 args = json.loads(sys.argv[1])
+# The weight layout pollama's runner gets for repack_weights=True on this build (see
+# repacking_is_safe: an AMX build's repacked weights crash, in llama-cpp-python's own API too).
+defaults = low.llama_model_default_params
+def model_params():
+    params = defaults()
+    low.llama_backend_init()
+    params.use_extra_bufts = repacking_is_safe(low.llama_print_system_info().decode())
+    return params
+low.llama_model_default_params = model_params
 llm = Llama(model_path=args["model"], lora_path=args["lora"], n_ctx=1024, seed=0,
             n_threads=2, flash_attn=True, verbose=False)
 out = []
