@@ -243,12 +243,9 @@ def plain_layout_flags(binary: Path, run: work.Settings) -> tuple[str, ...]:
     """llama-server's flags for the weight layout pollama loads: where llama.cpp's build has
     AMX kernels, pollama does not repack (their repacked weights crash: see
     pollama.runner.model.repacking_is_safe), and neither may llama-server."""
-    import llama_cpp
-
     from pollama.runner.model import repacking_is_safe
 
-    llama_cpp.llama_backend_init()
-    if repacking_is_safe(llama_cpp.llama_print_system_info().decode(errors="replace")):
+    if repacking_is_safe():
         return ()
     run.note(
         "llama.cpp was built with AMX kernels here, whose repacked weights crash: both servers"

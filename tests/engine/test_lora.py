@@ -36,8 +36,7 @@ args = json.loads(sys.argv[1])
 defaults = low.llama_model_default_params
 def model_params():
     params = defaults()
-    low.llama_backend_init()
-    params.use_extra_bufts = repacking_is_safe(low.llama_print_system_info().decode())
+    params.use_extra_bufts = repacking_is_safe()
     return params
 low.llama_model_default_params = model_params
 llm = Llama(model_path=args["model"], lora_path=args["lora"], n_ctx=1024, seed=0,

@@ -39,12 +39,16 @@ def _log_to_stderr(level: int, text: bytes, _user_data: Any) -> None:
         sys.stderr.flush()
 
 
-def repacking_is_safe(system_info: str) -> bool:
+def repacking_is_safe(system_info: str | None = None) -> bool:
     """Whether llama.cpp's repacked weights (its extra CPU buffer types) may be used, from
-    `llama_print_system_info()`. A build with AMX kernels puts the weights into its AMX
-    buffer first, and that path crashes (SIGSEGV in ggml_backend_amx_mul_mat on any batch of
-    2 rows or more, gemma3 270M on a Sapphire Rapids-class Xeon; llama.cpp issue 20824,
-    llama-server crashes the same way): such a build keeps the plain layout."""
+    `llama_print_system_info()` (this build's own, read after backend init, when not given).
+    A build with AMX kernels puts the weights into its AMX buffer first, and that path
+    crashes (SIGSEGV in ggml_backend_amx_mul_mat on any batch of 2 rows or more, gemma3 270M
+    on a Sapphire Rapids-class Xeon; llama.cpp issue 20824, llama-server crashes the same
+    way): such a build keeps the plain layout."""
+    if system_info is None:
+        llama.llama_backend_init()
+        system_info = llama.llama_print_system_info().decode(errors="replace")
     return "AMX_INT8 = 1" not in system_info
 
 
@@ -61,8 +65,7 @@ class Model:
         llama.llama_backend_init()
         params = llama.llama_model_default_params()
         params.n_gpu_layers = spec.num_gpu if spec.num_gpu >= 0 else 999
-        system_info = llama.llama_print_system_info().decode(errors="replace")
-        params.use_extra_bufts = spec.repack_weights and repacking_is_safe(system_info)
+        params.use_extra_bufts = spec.repack_weights and repacking_is_safe()
         params.load_mode = (
             llama.LLAMA_LOAD_MODE_MMAP if spec.use_mmap else llama.LLAMA_LOAD_MODE_NONE
         )
