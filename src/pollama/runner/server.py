@@ -1,8 +1,8 @@
 """The runner's side of the channel: an asyncio socket server in front of the engine thread.
 
 The event loop owns the sockets; the engine thread owns the llama context. Requests go to
-the engine through its thread-safe methods; its frames come back via
-`call_soon_threadsafe` and are routed to the connection that asked. Tokenizing (a prompt
+the engine through its thread-safe methods; its frames come back through a Handoff (which
+never holds up the engine thread) and are routed to the connection that asked. Tokenizing (a prompt
 may be megabytes) runs in worker threads, so it never holds up other requests' frames.
 
 A connection that sends a line over the frame limit has lost its framing: it gets one error
@@ -22,6 +22,7 @@ from typing import Any
 from pollama.errors import PollamaError
 from pollama.runner import protocol
 from pollama.runner.engine import Engine, Frame
+from pollama.runner.handoff import Handoff
 from pollama.runner.model import Model
 from pollama.runner.requests import prompt_positions
 from pollama.runner.types import GenerateParams
@@ -63,7 +64,8 @@ class RunnerServer:
     def __init__(self, model: Model) -> None:
         self.model = model
         self.loop = asyncio.get_running_loop()
-        self.engine = Engine(model, model.spec, self._from_engine)
+        self._handoff: Handoff[list[Frame]] = Handoff(self.loop, self._deliver)
+        self.engine = Engine(model, model.spec, self._handoff.put)
         self._routes: dict[int, tuple[_Connection, int]] = {}  # engine id -> (conn, client id)
         self._ids = itertools.count(1)
         self._thread = threading.Thread(target=self.engine.run, name="engine", daemon=True)
@@ -75,11 +77,9 @@ class RunnerServer:
     async def close(self) -> None:
         self.engine.stop()
         await asyncio.to_thread(self._thread.join)
+        self._handoff.close()
 
     # ---- frames from the engine thread ---------------------------------------------------
-
-    def _from_engine(self, frames: list[Frame]) -> None:
-        self.loop.call_soon_threadsafe(self._deliver, frames)
 
     def _deliver(self, frames: list[Frame]) -> None:
         for frame in frames:
